@@ -1,0 +1,72 @@
+"""The `claritybot` command line. Names, flags and output formats here are stable contracts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from bot.cli import data, misc, sources
+from bot.cli.runtime import Runtime
+from reports.errors import ClaritybotError, ClarityError, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="claritybot",
+        description="Keeps a daily history of Microsoft Clarity data and reports on it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sources.register(commands)
+    data.register(commands)
+    misc.register(commands)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command; return its exit status (0 ok, 1 failed, 2 bad input or config)."""
+    runtime = Runtime(
+        environ=os.environ if environ is None else environ,
+        out=out or sys.stdout,
+        err=err or sys.stderr,
+    )
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on bad flags
+        return int(exc.code or 0)
+    handler = _log_to(runtime)
+    try:
+        return int(args.handler(args, runtime))
+    except (UsageError, ClarityError, ClaritybotError) as exc:
+        runtime.err.write(f"claritybot: {exc}\n")
+        return EXIT_USAGE if not isinstance(exc, ClarityError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        runtime.err.write("claritybot: interrupted\n")
+        return 130
+    finally:
+        runtime.close()
+        logging.getLogger().removeHandler(handler)
+
+
+def _log_to(runtime: Runtime) -> logging.Handler:
+    """Send logs to this run's stderr at LOG_LEVEL; removed again when the command ends."""
+    name = runtime.environ.get("LOG_LEVEL", "WARNING").strip().upper()
+    handler = logging.StreamHandler(runtime.err)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(getattr(logging, name, logging.WARNING))
+    root.addHandler(handler)
+    return handler

@@ -1,0 +1,88 @@
+"""What every command needs, built once from the environment: settings, engine, clients."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TextIO
+
+import httpx
+from sqlalchemy import Engine
+
+from reports.clarity import ClarityClient
+from reports.errors import UsageError
+from reports.settings import Settings
+from reports.snapshot import Snapshotter
+from store.crypto import TokenCipher
+from store.db import make_engine
+from store.migrate import ensure_schema
+
+
+def parse_now(text: str | None, err: TextIO) -> datetime:
+    """Parse --now; a value without an offset is taken as UTC, and the user is told so."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--now must be an ISO 8601 time such as 2026-03-10T00:05:00Z, not {text!r}."
+        ) from None
+    if value.tzinfo is None:
+        err.write(f"note: --now {text} has no UTC offset; taking it as UTC.\n")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@dataclass
+class Runtime:
+    """Lazily built collaborators, so `claritybot keygen` needs no database."""
+
+    environ: Mapping[str, str]
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Settings read from the environment."""
+        return Settings.from_env(self.environ)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database, migrated to the newest schema on first use."""
+        engine = make_engine(self.settings.database_url)
+        ensure_schema(engine)
+        return engine
+
+    @cached_property
+    def cipher(self) -> TokenCipher:
+        """Token encryption with CLARITYBOT_SECRET_KEY."""
+        return TokenCipher(self.settings.secret_key)
+
+    @cached_property
+    def http(self) -> httpx.Client:
+        """The HTTP client Clarity calls go through."""
+        timeout = httpx.Timeout(self.settings.clarity_timeout, connect=10.0)
+        return httpx.Client(timeout=timeout, headers={"User-Agent": "claritybot"})
+
+    def snapshotter(self, now: datetime | None) -> Snapshotter:
+        """A Snapshotter whose call times are `now` when given, else the real clock."""
+        client = ClarityClient(http=self.http, base_url=self.settings.clarity_api_url)
+        return Snapshotter(
+            engine=self.engine,
+            client=client,
+            cipher=self.cipher,
+            policy=self.settings.quota,
+            clock=(lambda: now) if now is not None else self.clock,
+        )
+
+    def close(self) -> None:
+        """Release connections."""
+        if "http" in self.__dict__:
+            self.http.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,0 +1,139 @@
+"""`claritybot sources ...` and `claritybot timezone`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.cli.runtime import Runtime
+from reports import sources
+from reports.errors import UsageError
+from reports.timezones import parse_timezone
+from store import repository
+from store.db import session_scope
+
+
+def register(commands: Any) -> None:
+    """Add the sources and timezone subcommands."""
+    group = commands.add_parser("sources", help="connect, list and remove Clarity projects")
+    sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    add = sub.add_parser("add", help="connect a Clarity project; prints the new source id")
+    add.add_argument("--label", required=True, help="a name people will recognise")
+    add.add_argument("--token-file", required=True, help="file holding the API token, or -")
+    add.set_defaults(handler=add_source)
+
+    listing = sub.add_parser("list", help="list sources and their status")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--all", action="store_true", help="include removed sources")
+    listing.set_defaults(handler=list_sources)
+
+    remove = sub.add_parser("remove", help="forget a source's token (history is kept)")
+    remove.add_argument("id", type=int)
+    remove.add_argument("--purge", action="store_true", help="also delete its stored history")
+    remove.set_defaults(handler=remove_source)
+
+    rekey = sub.add_parser("set-token", help="replace a source's token and enable it again")
+    rekey.add_argument("id", type=int)
+    rekey.add_argument("--token-file", required=True, help="file holding the API token, or -")
+    rekey.set_defaults(handler=set_token)
+
+    tz = commands.add_parser("timezone", help="show or set the workspace timezone")
+    tz.add_argument("name", nargs="?", help="an IANA name such as Europe/London")
+    tz.set_defaults(handler=timezone)
+
+
+def read_token_file(name: str) -> str:
+    """Read a token from a file or stdin, without ever echoing it."""
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+        raise UsageError(f"Cannot read the token file {name}: {reason}.") from None
+
+
+def add_source(args: argparse.Namespace, rt: Runtime) -> int:
+    """Store a new source and print its id (alone on stdout, for scripts)."""
+    token = read_token_file(args.token_file)
+    source_id = sources.add_source(
+        rt.engine, cipher=rt.cipher, label=args.label, raw_token=token, now=rt.clock()
+    )
+    rt.out.write(f"{source_id}\n")
+    rt.err.write(
+        f"Connected source {source_id} ({args.label.strip()}). Take yesterday's snapshot with "
+        f"`claritybot snapshot --source {source_id}`.\n"
+    )
+    return 0
+
+
+def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
+    """Print sources as a table or JSON."""
+    views = sources.list_sources(rt.engine, include_removed=args.all)
+    if args.json:
+        rows = [
+            {
+                "id": v.id,
+                "label": v.label,
+                "status": v.status,
+                "enabled": v.enabled,
+                "status_reason": v.status_reason,
+                "token_fingerprint": v.token_fingerprint,
+                "timezone": v.timezone,
+                "last_snapshot": v.last_snapshot.isoformat() if v.last_snapshot else None,
+                "created_at": v.created_at.isoformat(),
+            }
+            for v in views
+        ]
+        rt.out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if not views:
+        rt.out.write("No sources yet: `claritybot sources add --label L --token-file F`.\n")
+        return 0
+    rt.out.write(f"{'id':>4}  {'status':<16} {'last snapshot':<13}  label\n")
+    for v in views:
+        last = v.last_snapshot.isoformat() if v.last_snapshot else "never"
+        rt.out.write(f"{v.id:>4}  {v.status:<16} {last:<13}  {v.label}\n")
+        if v.status_reason:
+            rt.out.write(f"      ↳ {v.status_reason}\n")
+    return 0
+
+
+def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
+    """Remove a source (token wiped), optionally with its history."""
+    sources.remove_source(rt.engine, source_id=args.id, purge=args.purge, now=rt.clock())
+    what = "and its history were deleted" if args.purge else "was removed; its history is kept"
+    rt.out.write(f"Source {args.id} {what}.\n")
+    return 0
+
+
+def set_token(args: argparse.Namespace, rt: Runtime) -> int:
+    """Replace a source's token."""
+    token = read_token_file(args.token_file)
+    sources.set_token(
+        rt.engine, cipher=rt.cipher, source_id=args.id, raw_token=token, now=rt.clock()
+    )
+    rt.out.write(f"Source {args.id} has a new token and is enabled.\n")
+    return 0
+
+
+def timezone(args: argparse.Namespace, rt: Runtime) -> int:
+    """Show or set the default workspace's timezone."""
+    with session_scope(rt.engine) as session:
+        workspace = repository.default_workspace(session=session)
+        if args.name is None:
+            rt.out.write(f"{workspace.timezone}\n")
+            return 0
+        zone = parse_timezone(args.name)
+        workspace.timezone = str(zone)
+        session.add(workspace)
+    local = rt.clock().astimezone(zone)
+    rt.out.write(
+        f"Workspace timezone set to {zone} (local time now {local:%Y-%m-%d %H:%M %Z}). "
+        "Snapshots of each day are taken after its local midnight.\n"
+    )
+    return 0

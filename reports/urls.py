@@ -1,0 +1,49 @@
+"""URL normalisation: one page per path, however many query strings Clarity splits it into."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_url(raw: str | None) -> str | None:
+    """Strip query and fragment, lower-case scheme and host, drop a trailing slash except at root.
+
+    `None` stays `None` and `""` stays `""`: Clarity uses both, with different meanings.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        # Not parseable as a URL (bad port, stray brackets): still cut query and fragment.
+        return _strip_tail(text.split("#", 1)[0].split("?", 1)[0])
+    if not parts.scheme or not parts.netloc:
+        return _strip_tail(urlunsplit(("", "", parts.path, "", "")) or text.split("?", 1)[0])
+    host = (parts.hostname or "").lower()
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    path = _strip_tail(parts.path) or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, "", ""))
+
+
+def _strip_tail(path: str) -> str:
+    """Apply the one trailing-slash rule: `/a/` and `/a` are the same page; `/` stays `/`."""
+    stripped = path.rstrip("/")
+    return stripped if stripped else ("/" if path.startswith("/") else path)
+
+
+def url_path(url: str | None) -> str | None:
+    """Return the path of a URL for display (`https://x.com/a?b` → `/a`)."""
+    if url is None:
+        return None
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return url
+    return _strip_tail(path) or "/"

@@ -1,0 +1,195 @@
+"""SQLModel tables. No `from __future__ import annotations`: SQLModel reads annotations at runtime.
+
+A change here needs a migration in store/migrations/versions (tests compare the two).
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime, utcnow
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _fk(target: str, **kwargs: Any) -> Any:
+    return Field(
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete="CASCADE"), nullable=False, index=True, **kwargs
+        )
+    )
+
+
+class Workspace(SQLModel, table=True):
+    """A team using claritybot: a Slack workspace, or "default" for the CLI."""
+
+    __tablename__ = "workspace"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = _utc(default_factory=utcnow)
+
+
+class Source(SQLModel, table=True):
+    """A connected Clarity project: its encrypted token and its health."""
+
+    __tablename__ = "source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    label: str = Field(max_length=200)
+    project_key: str = Field(index=True, max_length=64)
+    token_fingerprint: str = Field(max_length=32)
+    # Fernet ciphertext; "" once the source is removed and the token wiped.
+    token_encrypted: str = Field(default="")
+    enabled: bool = True
+    status: str = Field(default="connected", max_length=32)
+    status_reason: str | None = None
+    created_at: datetime = _utc(default_factory=utcnow)
+    updated_at: datetime = _utc(default_factory=utcnow)
+
+
+class QuotaCall(SQLModel, table=True):
+    """One slot of a project's daily Clarity calls, reserved before the call is sent.
+
+    The unique (project, UTC day, slot) key is what keeps concurrent callers under the cap: slots
+    only go from 1 to the cap, and two callers cannot hold the same one.
+    """
+
+    __tablename__ = "quota_call"
+    __table_args__ = (UniqueConstraint("project_key", "utc_day", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_key: str = Field(max_length=64)
+    utc_day: date
+    slot: int
+    source_id: int | None = None  # no FK: the ledger outlives a removed source
+    fetch_group: str = Field(max_length=64)
+    purpose: str = Field(max_length=32)
+    reserved_at: datetime = _utc()
+    finished_at: datetime | None = _utc(default=None)
+    outcome: str | None = Field(default=None, max_length=32)  # None while in flight
+    status_code: int | None = None
+    error: str | None = None
+
+
+class RawResponse(SQLModel, table=True):
+    """The body of one Clarity call as received (gzip), kept for audit and re-parsing.
+
+    The token is never stored: only the query parameters and the body.
+    """
+
+    __tablename__ = "raw_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _fk("source.id")
+    quota_call_id: int | None = Field(default=None, index=True)
+    fetch_group: str = Field(max_length=64)
+    params: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status_code: int | None = None
+    received_at: datetime = _utc()
+    body_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    body_bytes: int = 0
+    body_sha256: str = Field(max_length=64)
+
+
+class Snapshot(SQLModel, table=True):
+    """One fetch group of one local day of one source: the unit that is taken exactly once."""
+
+    __tablename__ = "snapshot"
+    __table_args__ = (UniqueConstraint("source_id", "local_date", "fetch_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _fk("source.id")
+    local_date: date
+    fetch_group: str = Field(max_length=64)
+    # Dimension columns of this group's rows, in request order ([] for the overall call).
+    dimensions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    num_days: int = 1
+    # The real UTC window the call covered: Clarity's "last N*24 h" ends at the call.
+    window_start: datetime = _utc()
+    window_end: datetime = _utc()
+    due_at: datetime = _utc()
+    late: bool = False
+    estimated: bool = False
+    raw_response_id: int | None = None
+    row_count: int = 0
+    ranked_count: int = 0
+    truncated_blocks: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    unknown_blocks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    warnings: int = 0
+    created_at: datetime = _utc(default_factory=utcnow)
+
+
+class MetricRow(SQLModel, table=True):
+    """The metrics of one slice (dimension tuple) of a snapshot. Never summed across groups."""
+
+    __tablename__ = "metric_row"
+    __table_args__ = (UniqueConstraint("source_id", "local_date", "fetch_group", "dimension_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = _fk("snapshot.id")
+    source_id: int
+    local_date: date
+    fetch_group: str = Field(max_length=64)
+    dimension_hash: str = Field(max_length=32)
+    url: str | None = None  # normalised; `url_raw` keeps what Clarity sent
+    url_raw: str | None = None
+    device: str | None = None
+    country: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    channel: str | None = None
+    sessions: int | None = None
+    bot_sessions: int | None = None
+    distinct_users: int | None = None
+    pages_per_session: float | None = None
+    scroll_depth: float | None = None
+    engagement_time_ms: int | None = None
+    total_time_ms: int | None = None
+    dead_clicks: int | None = None
+    dead_clicks_sessions_pct: float | None = None
+    dead_clicks_pages: int | None = None
+    excessive_scroll: int | None = None
+    excessive_scroll_sessions_pct: float | None = None
+    excessive_scroll_pages: int | None = None
+    rage_clicks: int | None = None
+    rage_clicks_sessions_pct: float | None = None
+    rage_clicks_pages: int | None = None
+    quick_backs: int | None = None
+    quick_backs_sessions_pct: float | None = None
+    quick_backs_pages: int | None = None
+    script_errors: int | None = None
+    script_errors_sessions_pct: float | None = None
+    script_errors_pages: int | None = None
+    error_clicks: int | None = None
+    error_clicks_sessions_pct: float | None = None
+    error_clicks_pages: int | None = None
+
+
+class RankedRow(SQLModel, table=True):
+    """One entry of a top-10 list from the no-dimension call (browsers, page titles...)."""
+
+    __tablename__ = "ranked_row"
+    __table_args__ = (UniqueConstraint("snapshot_id", "list_name", "rank"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = _fk("snapshot.id")
+    source_id: int
+    local_date: date
+    fetch_group: str = Field(max_length=64)
+    list_name: str = Field(max_length=32)
+    rank: int
+    name: str | None = None  # as Clarity sent it: a title, a browser, a full URL...
+    url: str | None = None  # normalised, for referrers and popular pages
+    count: int | None = None  # sessions, or visits for popular pages

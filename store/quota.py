@@ -1,0 +1,179 @@
+"""The per-project, per-UTC-day Clarity call ledger. A call is reserved here *before* it is sent.
+
+Reservation is one INSERT ... SELECT that takes the next free slot only while the slot number is
+under the limit, so concurrent threads or processes can never hold more slots than the cap: on
+PostgreSQL two racers computing the same slot collide on the unique key and the loser retries;
+SQLite runs the statement under its write lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
+
+from sqlalchemy import Engine, exists, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from store.models import QuotaCall
+
+PURPOSES: Final = ("scheduled", "recovery", "connect", "manual")
+QUOTA_EXCEEDED: Final = "quota_exceeded"  # outcome recorded when Clarity itself answered 429
+_RACE_RETRIES: Final = 100
+
+
+@dataclass(frozen=True)
+class QuotaPolicy:
+    """How much of Clarity's daily cap we use, and how much stays for people asking by hand."""
+
+    daily_cap: int = 10
+    manual_reserve: int = 2
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.daily_cap <= 10:
+            raise ValueError("the daily cap must be between 1 and Clarity's limit of 10")
+        if not 0 <= self.manual_reserve < self.daily_cap:
+            raise ValueError("the manual reserve must be smaller than the daily cap")
+
+    def limit_for(self, purpose: str) -> int:
+        """Return the highest slot a call of this purpose may take."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown quota purpose {purpose!r}")
+        # Manual refreshes may use the whole cap; everything automatic leaves the reserve alone.
+        return self.daily_cap if purpose == "manual" else self.daily_cap - self.manual_reserve
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A held slot: the caller may now send exactly one call."""
+
+    id: int
+    project_key: str
+    utc_day: date
+    slot: int
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """Where a project stands today."""
+
+    utc_day: date
+    used: int
+    in_flight: int
+    cap: int
+    manual_reserve: int
+    exhausted: bool  # Clarity answered 429 today: nothing more until the reset
+    resets_at: datetime
+
+    @property
+    def left(self) -> int:
+        """Calls still available to anyone today."""
+        return 0 if self.exhausted else max(self.cap - self.used - self.in_flight, 0)
+
+    @property
+    def left_for_automatic(self) -> int:
+        """Calls still available without touching the manual reserve."""
+        return max(self.left - self.manual_reserve, 0)
+
+
+def utc_day(now: datetime) -> date:
+    """Return the UTC day a moment falls in (Clarity's quota day)."""
+    return now.astimezone(UTC).date()
+
+
+def reserve(
+    engine: Engine,
+    *,
+    project_key: str,
+    now: datetime,
+    source_id: int | None,
+    fetch_group: str,
+    purpose: str,
+    policy: QuotaPolicy,
+) -> Reservation | None:
+    """Take the next slot of today's calls, or return None when the limit is reached."""
+    day, limit = utc_day(now), policy.limit_for(purpose)
+    qc = QuotaCall.__table__.c  # type: ignore[attr-defined]
+    taken = (
+        select(func.coalesce(func.max(qc.slot), 0).label("n"))
+        .where(qc.project_key == project_key, qc.utc_day == day)
+        .subquery()
+    )
+    blocked = exists().where(
+        qc.project_key == project_key, qc.utc_day == day, qc.outcome == QUOTA_EXCEEDED
+    )
+    values = select(
+        literal(project_key), literal(day), taken.c.n + 1, literal(source_id),
+        literal(fetch_group), literal(purpose), literal(now.astimezone(UTC)),
+    ).where(taken.c.n < limit, ~blocked)  # fmt: skip
+    stmt = (
+        insert(QuotaCall)
+        .from_select(
+            [
+                "project_key",
+                "utc_day",
+                "slot",
+                "source_id",
+                "fetch_group",
+                "purpose",
+                "reserved_at",
+            ],
+            values,
+        )  # fmt: skip
+        .returning(qc.id, qc.slot)
+    )
+    for _ in range(_RACE_RETRIES):
+        try:
+            with engine.begin() as conn:
+                row = conn.execute(stmt).first()
+        except IntegrityError:
+            continue  # another caller took that slot number first; look again
+        except OperationalError as exc:
+            if "locked" not in str(exc).lower():
+                raise
+            continue  # SQLite busy beyond its timeout under heavy contention; look again
+        return None if row is None else Reservation(row.id, project_key, day, row.slot)
+    raise RuntimeError("could not reserve a quota slot: too much contention")
+
+
+def finish(
+    engine: Engine,
+    reservation: Reservation,
+    *,
+    now: datetime,
+    outcome: str,
+    status_code: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how a reserved call ended. The slot stays used whatever the outcome."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(QuotaCall)
+            .where(QuotaCall.id == reservation.id)  # type: ignore[arg-type]
+            .values(
+                finished_at=now.astimezone(UTC),
+                outcome=outcome,
+                status_code=status_code,
+                error=error,
+            )
+        )
+
+
+def usage(engine: Engine, *, project_key: str, now: datetime, policy: QuotaPolicy) -> QuotaUsage:
+    """Return today's usage for a project."""
+    day = utc_day(now)
+    qc = QuotaCall.__table__.c  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(qc.outcome).where(qc.project_key == project_key, qc.utc_day == day)
+        ).all()
+    outcomes = [r.outcome for r in rows]
+    return QuotaUsage(
+        utc_day=day,
+        used=sum(1 for o in outcomes if o is not None),
+        in_flight=sum(1 for o in outcomes if o is None),
+        cap=policy.daily_cap,
+        manual_reserve=policy.manual_reserve,
+        exhausted=QUOTA_EXCEEDED in outcomes,
+        resets_at=datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC),
+    )
