@@ -21,21 +21,23 @@ def normalize_url(raw: str | None) -> str | None:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        # Not parseable as a URL (bad port, stray brackets): still cut query and fragment.
-        return _strip_tail(text.split("#", 1)[0].split("?", 1)[0])
-    if not parts.scheme or not parts.netloc:
-        return _strip_tail(urlunsplit(("", "", parts.path, "", "")) or text.split("?", 1)[0])
+        parts, port = None, None
+    if parts is None or not parts.scheme or not parts.netloc:
+        # Not an absolute URL (a path, template junk, a bad port): still cut query and fragment.
+        return _strip_tail(text.split("#", 1)[0].split("?", 1)[0].strip())
     host = (parts.hostname or "").lower()
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
-    path = _strip_tail(parts.path) or "/"
+    path = _strip_tail(parts.path.strip()) or "/"
     return urlunsplit((parts.scheme.lower(), host, path, "", ""))
 
 
 def _strip_tail(path: str) -> str:
     """Apply the one trailing-slash rule: `/a/` and `/a` are the same page; `/` stays `/`."""
-    stripped = path.rstrip("/")
-    return stripped if stripped else ("/" if path.startswith("/") else path)
+    end = len(path)
+    while end and (path[end - 1] == "/" or path[end - 1].isspace()):
+        end -= 1
+    return path[:end] or ("/" if path.lstrip().startswith("/") else "")
 
 
 def url_path(url: str | None) -> str | None:

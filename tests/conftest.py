@@ -9,10 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from store.db import make_engine
 from store.migrate import upgrade
+
+# The suite runs the same examples every time (CI must not fail by luck of the draw);
+# HYPOTHESIS_PROFILE=explore searches fresh ones with ten times as many examples.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # Read before clean_environ runs: .ci/run sets it to run the store tests on PostgreSQL too.
 PG_URL = os.environ.get("CLARITYBOT_TEST_POSTGRES_URL", "").strip()
