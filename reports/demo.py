@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import Engine, func
@@ -16,6 +17,7 @@ from reports import sources
 from reports.clarity import ClarityClient
 from reports.paths import template_env
 from reports.sandbox import ClaritySandbox
+from reports.scheduler import Scheduler, TickReport
 from reports.snapshot import SnapshotResult, Snapshotter
 from reports.textfmt import num, seconds, table
 from reports.timezones import day_start, local_date, parse_timezone
@@ -23,7 +25,8 @@ from store import repository
 from store.crypto import TokenCipher, generate_key
 from store.db import make_engine, session_scope
 from store.migrate import ensure_schema
-from store.models import MetricRow, QuotaCall, RankedRow, Snapshot
+from store.models import MetricRow, QuotaCall, RankedRow, RunLog, Snapshot
+from store.quota import QuotaPolicy
 
 DEMO_LABEL: Final = "Demo shop (sandbox)"
 # One night of the demo runs this late, as if the server had been down: its snapshot is kept
@@ -39,8 +42,13 @@ class DemoRun:
     db_path: Path
     source_id: int
     timezone: str
-    results: tuple[SnapshotResult, ...]
+    reports: tuple[TickReport, ...]
     key_created: bool
+
+    @property
+    def results(self) -> list[SnapshotResult]:
+        """Every day the ticks took."""
+        return [r for report in self.reports for r in report.results]
 
 
 def _demo_key(out_dir: Path) -> tuple[str, bool]:
@@ -64,31 +72,45 @@ def _demo_source(engine: Engine, cipher: TokenCipher, token: str, tz: str, now: 
     return sources.add_source(engine, cipher=cipher, label=DEMO_LABEL, raw_token=token, now=now)
 
 
+def _nights(today: date, days: int, tz: ZoneInfo) -> list[datetime]:
+    """Return the demo's tick times: just after each local midnight, with one late night and
+    one night the worker was down (so the run log shows a late and a recovered day)."""
+    nights = []
+    for back in range(days, 0, -1):
+        night = day_start(today - timedelta(days=back - 1), tz) + timedelta(minutes=3)
+        if days >= 7 and back == days - 4:
+            continue  # the worker was down: tomorrow's run rebuilds this day's totals
+        if days >= 5 and back == days - 1:
+            night += LATE_NIGHT_DELAY
+        nights.append(night)
+    return nights
+
+
 def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoRun:
-    """Simulate `days` nights ending last night; idempotent when run again in the same folder."""
-    tz = parse_timezone(timezone)
+    """Simulate `days` nights of ticks ending last night; idempotent when run again."""
     out_dir.mkdir(parents=True, exist_ok=True)
     key, key_created = _demo_key(out_dir)
     cipher = TokenCipher(key)
     db_path = out_dir / "claritybot.db"
     engine = make_engine(f"sqlite:///{db_path}")
     ensure_schema(engine)
-    results: list[SnapshotResult] = []
+    tz = parse_timezone(timezone)
+    today = local_date(now, tz)
+    reports: list[TickReport] = []
     with ClaritySandbox() as sandbox, httpx.Client(timeout=10.0) as http:
-        source_id = _demo_source(engine, cipher, sandbox.issue_token("demo"), timezone, now)
+        created = day_start(today - timedelta(days=days), tz)
+        source_id = _demo_source(engine, cipher, sandbox.issue_token("demo"), timezone, created)
         with session_scope(engine) as session:
             tz = parse_timezone(repository.default_workspace(session=session).timezone)
         client = ClarityClient(http=http, base_url=sandbox.url)
-        today = local_date(now, tz)
-        for back in range(days, 0, -1):
-            night = day_start(today - timedelta(days=back - 1), tz) + timedelta(minutes=3)
-            if back == max(days - 2, 1) and days >= 5:
-                night += LATE_NIGHT_DELAY
+        snapshotter = Snapshotter(engine=engine, client=client, cipher=cipher, owner="demo")
+        scheduler = Scheduler(engine=engine, snapshotter=snapshotter,
+                              policy=QuotaPolicy(), owner="demo")  # fmt: skip
+        for night in _nights(local_date(now, tz), days, tz):
             sandbox.set_now(night)
-            snapshotter = Snapshotter(engine=engine, client=client, cipher=cipher)
-            results.append(snapshotter.take_yesterday(source_id, now=night))
+            reports.append(scheduler.tick(night))
     engine.dispose()
-    return DemoRun(out_dir, db_path, source_id, str(tz), tuple(results), key_created)
+    return DemoRun(out_dir, db_path, source_id, str(tz), tuple(reports), key_created)
 
 
 def _days_table(session: Session, source_id: int) -> str:
@@ -100,7 +122,7 @@ def _days_table(session: Session, source_id: int) -> str:
     )
     rows = [
         [
-            f"{r.local_date}{'*' if snap.late else ''}",
+            f"{r.local_date}{'*' if snap.late else ''}{'~' if snap.estimated else ''}",
             num(r.sessions),
             num(r.distinct_users),
             num(r.bot_sessions),
@@ -178,6 +200,29 @@ def _devices_table(session: Session, source_id: int) -> str:
     return table(headers, rows)
 
 
+def _runs_table(session: Session, source_id: int) -> str:
+    query = (
+        select(RunLog)
+        .where(RunLog.source_id == source_id)
+        .where((col(RunLog.outcome) != "stored") | col(RunLog.late) | col(RunLog.estimated))
+        .order_by(col(RunLog.id))
+    )
+    # One line per day and outcome (groups joined): `claritybot runs` has every attempt.
+    lines: dict[tuple[date, str], list[str]] = {}
+    for e in session.exec(query).all():
+        outcome = e.outcome + (" (late)" if e.late else "")
+        line = lines.setdefault(
+            (e.local_date, outcome),
+            [f"{e.started_at:%Y-%m-%d %H:%M}", str(e.local_date), "", outcome, "0", e.error or ""],
+        )
+        line[2] = f"{line[2]}, {e.fetch_group}" if line[2] else e.fetch_group
+        line[4] = str(int(line[4]) + e.calls)
+    if not lines:
+        return "  (every run was on time)"
+    headers = ["run at (UTC)", "day", "groups", "outcome", "calls", "why"]
+    return table(headers, list(lines.values()), align="llllrl")
+
+
 def render_summary(run: DemoRun) -> str:
     """Render the readable summary of a demo run from what is stored."""
     outcomes = [o for r in run.results for o in r.outcomes]
@@ -186,14 +231,16 @@ def render_summary(run: DemoRun) -> str:
         context = {
             "run": run,
             "label": DEMO_LABEL,
-            "calls": sum(r.calls_spent for r in run.results),
-            "stored": sum(1 for o in outcomes if o.status == "stored"),
+            "calls": sum(report.calls for report in run.reports),
+            "stored": sum(1 for o in outcomes if o.status == "stored")
+            + sum(1 for r in run.results for x in r.recovered if x.status == "recovered"),
             "kept": sum(1 for o in outcomes if o.status == "already_stored"),
             "problems": [o for o in outcomes if o.status not in ("stored", "already_stored")],
             "days": _days_table(session, run.source_id),
             "pages": _ranked(session, run.source_id, "popular_page", 5),
             "titles": _ranked(session, run.source_id, "page_title", 3),
             "devices": _devices_table(session, run.source_id),
+            "runs": _runs_table(session, run.source_id),
             "channels": _slices(session, run.source_id, "channels", 7),
             "ledger": _ledger(session)[-5:],
             "rows": session.exec(select(func.count()).select_from(MetricRow)).one(),

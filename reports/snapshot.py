@@ -1,43 +1,38 @@
 """Take the snapshot of one local day of one source: one call per fetch group, each taken once.
 
 Order per group: skip if stored → reserve a quota slot → call → close the slot → keep the raw
-body → store the rows. A crash between any two steps loses at most the call in flight; the
-next run stores what is missing and never stores anything twice.
+body → store the rows → log the attempt. A crash between any two steps loses at most the call
+in flight; the next run stores what is missing and never stores anything twice.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Final, NamedTuple
+from typing import Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from reports.clarity import ClarityClient, ClarityReply, FailedReply, PreparedCall, failed_reply
-from reports.errors import (
-    ClaritybotError,
-    ClarityError,
-    ClarityQuotaExceeded,
-)
+from reports import recovery
+from reports.calls import CallResult, GuardedCaller
+from reports.clarity import ClarityClient, PreparedCall
+from reports.due import ON_TIME, due_at
+from reports.errors import ClaritybotError, ClarityQuotaExceeded, UsageError
 from reports.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
 from reports.parser import ParsedResponse
 from reports.rows import metric_rows, ranked_rows
-from reports.timezones import day_start, parse_timezone, require_aware, yesterday
-from store import quota, repository
+from reports.timezones import local_date, parse_timezone, require_aware, yesterday
+from store import quota, repository, runs
 from store.crypto import TokenCipher
 from store.db import session_scope
-from store.models import RawResponse, Snapshot, Source
+from store.models import RunLog, Snapshot, Source
 
-log = logging.getLogger(__name__)
-
-# A snapshot taken later than this after local midnight is marked late: its 24 h window then
-# covers noticeably less of the day it is filed under.
-LATE_AFTER: Final = timedelta(hours=1)
+# Kept for callers that imported it from here: a snapshot later than this is "late".
+LATE_AFTER: Final = ON_TIME
+_AUTH_KINDS: Final = frozenset({"unauthorized", "forbidden", "auth"})
 
 
 @dataclass(frozen=True)
@@ -54,28 +49,23 @@ class GroupOutcome:
 
 @dataclass(frozen=True)
 class SnapshotResult:
-    """What happened to one (source, local date)."""
+    """What happened to one (source, local date), and to days rebuilt along the way."""
 
     source_id: int
     local_date: date
     due_at: datetime
     outcomes: tuple[GroupOutcome, ...] = field(default_factory=tuple)
+    recovered: tuple[recovery.Rebuilt, ...] = field(default_factory=tuple)
 
     @property
     def calls_spent(self) -> int:
-        """Calls sent to Clarity (each may have cost quota)."""
-        return sum(1 for o in self.outcomes if o.called)
+        """Calls sent to Clarity (each may have cost quota), recovery included."""
+        return sum(1 for o in self.outcomes if o.called) + sum(r.calls for r in self.recovered)
 
     @property
     def complete(self) -> bool:
-        """True when every group of the plan is stored."""
+        """True when every requested group is stored."""
         return all(o.status in ("stored", "already_stored") for o in self.outcomes)
-
-
-class _RowKeys(NamedTuple):
-    source_id: int
-    local_date: date
-    fetch_group: str
 
 
 @dataclass(frozen=True)
@@ -83,6 +73,7 @@ class _Context:
     source: Source
     local_date: date
     due_at: datetime
+    first_day: date
     purpose: str
 
 
@@ -98,99 +89,111 @@ class Snapshotter:
         plan: FetchPlan = DEFAULT_PLAN,
         policy: quota.QuotaPolicy | None = None,
         clock: Callable[[], datetime] | None = None,
+        owner: str | None = None,
     ) -> None:
-        self._engine, self._client, self._cipher = engine, client, cipher
-        self._plan, self._policy = plan, policy or quota.QuotaPolicy()
-        self._clock = clock
+        self._engine, self._client, self._cipher, self._plan = engine, client, cipher, plan
+        self._caller = GuardedCaller(
+            engine=engine, client=client, policy=policy or quota.QuotaPolicy(), clock=clock,
+            owner=owner,
+        )  # fmt: skip
+        self._owner = owner
+
+    @property
+    def plan(self) -> FetchPlan:
+        """The fetch plan this snapshotter takes."""
+        return self._plan
 
     def take_yesterday(
         self, source_id: int, *, now: datetime, purpose: str = "scheduled"
     ) -> SnapshotResult:
         """Snapshot the day before `now` in the source's workspace timezone."""
+        tz = self._timezone(source_id)
+        return self.take_day(source_id, yesterday(require_aware(now), tz), now=now, purpose=purpose)
+
+    def take_day(
+        self,
+        source_id: int,
+        day: date,
+        *,
+        now: datetime,
+        purpose: str = "scheduled",
+        groups: Sequence[str] | None = None,
+    ) -> SnapshotResult:
+        """Take the missing fetch groups (all, or `groups`) of a day that has ended."""
         now = require_aware(now)
         with session_scope(self._engine) as session:
             source = repository.get_source(session=session, source_id=source_id)
-            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
-            tz = parse_timezone(workspace.timezone)
-        day = yesterday(now, tz)
-        ctx = _Context(source, day, day_start(day + timedelta(days=1), tz), purpose)
-        return self._take(ctx, now)
-
-    def _take(self, ctx: _Context, now: datetime) -> SnapshotResult:
-        source = ctx.source
+        tz = self._timezone(source_id)
+        ctx = _Context(source, day, due_at(day, tz), local_date(source.created_at, tz), purpose)
+        if now < ctx.due_at:
+            raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
         if not source.enabled:
             why = source.status_reason or source.status
             raise ClaritybotError(
                 f"Source {source.id} ({source.label}) is disabled: {why} Give it a new token with "
                 f"`claritybot sources set-token {source.id} --token-file FILE`."
             )
+        wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
         token = self._cipher.decrypt(source.token_encrypted)
-        calls = {
-            g.name: self._client.prepare(token, g.num_days, g.dimensions) for g in self._plan.groups
-        }
+        calls = {g.name: self._client.prepare(token, g.num_days, g.dimensions) for g in wanted}
         with session_scope(self._engine) as session:
-            done = repository.stored_groups(
-                session=session, source_id=source.id or 0, local_date=ctx.local_date
-            )
+            done = repository.stored_groups(session=session, source_id=source_id, local_date=day)
         outcomes: list[GroupOutcome] = []
+        rebuilt: list[recovery.Rebuilt] = []
         stop: GroupOutcome | None = None
-        for group in self._plan.groups:
+        for group in wanted:
             if group.name in done:
                 outcomes.append(GroupOutcome(group.name, "already_stored"))
             elif stop is not None:
                 outcomes.append(GroupOutcome(group.name, "not_attempted", stop.message))
             else:
-                outcome = self._take_group(ctx, group, calls[group.name], now)
+                outcome, parsed, result = self._take_group(ctx, group, calls[group.name], now)
                 outcomes.append(outcome)
                 if outcome.status in ("failed", "refused"):
                     # One failure usually means the next call fails too, and each costs quota.
                     stop = outcome
-        self._update_health(ctx.source, outcomes, now)
-        return SnapshotResult(source.id or 0, ctx.local_date, ctx.due_at, tuple(outcomes))
+                elif parsed is not None and group.name == recovery.GROUP:
+                    rebuilt += self._recover(ctx, token, parsed, result, now)
+        self._update_health(source, outcomes, now)
+        return SnapshotResult(source_id, day, ctx.due_at, tuple(outcomes), tuple(rebuilt))
+
+    def _timezone(self, source_id: int) -> ZoneInfo:
+        with session_scope(self._engine) as session:
+            source = repository.get_source(session=session, source_id=source_id)
+            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
+            return parse_timezone(workspace.timezone)
 
     def _take_group(
         self, ctx: _Context, group: FetchGroup, call: PreparedCall, now: datetime
-    ) -> GroupOutcome:
-        slot = quota.reserve(
-            self._engine,
-            project_key=ctx.source.project_key,
-            now=now,
-            source_id=ctx.source.id,
-            fetch_group=group.name,
-            purpose=ctx.purpose,
-            policy=self._policy,
+    ) -> tuple[GroupOutcome, ParsedResponse | None, CallResult]:
+        result = self._caller.call(
+            source=ctx.source, call=call, group=group.name, purpose=ctx.purpose, now=now
         )
-        if slot is None:
-            usage = quota.usage(
-                self._engine, project_key=ctx.source.project_key, now=now, policy=self._policy
+        late = result.called_at - ctx.due_at > ON_TIME
+        if result.refused is not None:
+            outcome = GroupOutcome(
+                group.name, "refused", result.refused, error_kind="quota_refused"
             )
-            return GroupOutcome(group.name, "refused", _refusal(usage), error_kind="quota_refused")
-        called_at = require_aware(self._clock()) if self._clock else now
-        try:
-            reply = self._client.fetch(call)
-        except ClarityError as exc:
-            exc.group = group.name
-            outcome = quota.QUOTA_EXCEEDED if isinstance(exc, ClarityQuotaExceeded) else exc.kind
-            quota.finish(
-                self._engine, slot, now=called_at, outcome=outcome, status_code=exc.status,
-                error=str(exc),
-            )  # fmt: skip
-            failed = failed_reply(exc)
-            if failed is not None and failed.status is not None:
-                self._keep_raw(ctx, group, slot, failed, called_at, call.token)
-            log.warning("snapshot of source %s, %s failed: %s", ctx.source.id, group.name, exc.kind)
-            return GroupOutcome(group.name, "failed", str(exc), called=True, error_kind=exc.kind)
-        quota.finish(self._engine, slot, now=called_at, outcome="ok", status_code=reply.status)
-        raw_id = self._keep_raw(ctx, group, slot, reply, called_at, call.token)
-        return self._store(ctx, group, reply.parsed, raw_id, called_at)
+            self._log(ctx, group.name, result, outcome, late)
+            return outcome, None, result
+        if result.error is not None:
+            exc = result.error
+            outcome = GroupOutcome(group.name, "failed", str(exc), called=True, error_kind=exc.kind)
+            self._log(ctx, group.name, result, outcome, late)
+            return outcome, None, result
+        assert result.reply is not None
+        outcome = self._store(ctx, group, result.reply.parsed, result, late)
+        self._log(ctx, group.name, result, outcome, late)
+        stored = outcome.status == "stored"
+        return outcome, result.reply.parsed if stored and not late else None, result
 
     def _store(
         self,
         ctx: _Context,
         group: FetchGroup,
         parsed: ParsedResponse,
-        raw_id: int,
-        called_at: datetime,
+        result: CallResult,
+        late: bool,
     ) -> GroupOutcome:
         source_id = ctx.source.id or 0
         snapshot = Snapshot(
@@ -199,18 +202,21 @@ class Snapshotter:
             fetch_group=group.name,
             dimensions=list(parsed.dimensions),
             num_days=group.num_days,
-            window_start=called_at - timedelta(days=group.num_days),
-            window_end=called_at,
+            window_start=result.called_at - timedelta(days=group.num_days),
+            window_end=result.called_at,
             due_at=ctx.due_at,
-            late=called_at - ctx.due_at > LATE_AFTER,
-            raw_response_id=raw_id,
+            late=late,
+            raw_response_id=result.raw_id,
             truncated_blocks=list(parsed.truncated_blocks),
             unknown_blocks=list(parsed.unknown_blocks),
             warnings=len(parsed.warnings),
         )
-        keys = _RowKeys(source_id, ctx.local_date, group.name)
-        rows = metric_rows(parsed, **keys._asdict())
-        ranked = ranked_rows(parsed, **keys._asdict())
+        rows = metric_rows(
+            parsed, source_id=source_id, local_date=ctx.local_date, fetch_group=group.name
+        )
+        ranked = ranked_rows(
+            parsed, source_id=source_id, local_date=ctx.local_date, fetch_group=group.name
+        )
         try:
             with session_scope(self._engine) as session:
                 repository.save_snapshot(
@@ -222,36 +228,54 @@ class Snapshotter:
         message = f"{len(rows)} rows, {len(ranked)} ranked"
         if parsed.truncated_blocks:
             message += f"; possibly truncated: {', '.join(parsed.truncated_blocks)}"
+        if late:
+            message += "; late"
         return GroupOutcome(group.name, "stored", message, len(rows), called=True)
 
-    def _keep_raw(
-        self,
-        ctx: _Context,
-        group: FetchGroup,
-        slot: quota.Reservation,
-        reply: ClarityReply | FailedReply,
-        at: datetime,
-        token: str,
-    ) -> int:
-        # Defensive: should Clarity ever echo the token, it must not reach the database.
-        body = reply.body.replace(token.encode(), b"[token removed]")
-        raw = RawResponse(
-            source_id=ctx.source.id or 0,
-            quota_call_id=slot.id,
-            fetch_group=group.name,
-            params=dict(reply.params),
-            status_code=reply.status,
-            received_at=at,
-            body_gz=gzip.compress(body, compresslevel=6),
-            body_bytes=len(body),
-            body_sha256=hashlib.sha256(body).hexdigest(),
+    def _recover(
+        self, ctx: _Context, token: str, parsed: ParsedResponse, result: CallResult, now: datetime
+    ) -> list[recovery.Rebuilt]:
+        source_id = ctx.source.id or 0
+        since = ctx.local_date - timedelta(days=recovery.MAX_BACK)
+        records = runs.day_records(self._engine, source_id=source_id, since=since)
+        tz = self._timezone(source_id)
+        targets = recovery.targets(ctx.local_date, tz=tz, first_day=ctx.first_day, records=records)
+        if not targets:
+            return []
+        return recovery.rebuild(
+            self._caller,
+            client=self._client,
+            source=ctx.source,
+            token=token,
+            taken=recovery.Taken(ctx.local_date, parsed, result.called_at),
+            targets=targets,
+            due=lambda day: due_at(day, tz),
+            now=now,
         )
-        with session_scope(self._engine) as session:
-            repository.save_raw(session=session, raw=raw)
-            return raw.id or 0
+
+    def _log(
+        self, ctx: _Context, group: str, result: CallResult, outcome: GroupOutcome, late: bool
+    ) -> None:
+        runs.record_run(
+            self._engine,
+            RunLog(
+                source_id=ctx.source.id or 0,
+                local_date=ctx.local_date,
+                fetch_group=group,
+                started_at=result.called_at,
+                finished_at=result.called_at,
+                outcome=outcome.status,
+                calls=1 if outcome.called else 0,
+                late=late,
+                error=outcome.message if outcome.status in ("failed", "refused") else None,
+                owner=self._owner,
+            ),
+        )
 
     def _update_health(self, source: Source, outcomes: list[GroupOutcome], now: datetime) -> None:
         status, reason = _health(outcomes)
+        if status is None:
+            return  # nothing was attempted: what we knew before still holds
         with session_scope(self._engine) as session:
             fresh = repository.get_source(session=session, source_id=source.id or 0)
             repository.touch_source(
@@ -265,11 +289,8 @@ class Snapshotter:
             )
 
 
-_AUTH_KINDS: Final = frozenset({"unauthorized", "forbidden", "auth"})
-
-
-def _health(outcomes: list[GroupOutcome]) -> tuple[str, str | None]:
-    """Return the source status a run leaves behind, and why."""
+def _health(outcomes: list[GroupOutcome]) -> tuple[str | None, str | None]:
+    """Return the source status a run leaves behind, and why (None: nothing was tried)."""
     for outcome in outcomes:
         if outcome.status == "failed" and outcome.error_kind in _AUTH_KINDS:
             return "token_rejected", outcome.message
@@ -279,17 +300,6 @@ def _health(outcomes: list[GroupOutcome]) -> tuple[str, str | None]:
     for outcome in outcomes:
         if outcome.status == "failed":
             return "failing", outcome.message
+    if not any(o.called for o in outcomes):
+        return None, None
     return "connected", None
-
-
-def _refusal(usage: quota.QuotaUsage) -> str:
-    if usage.exhausted:
-        return (
-            "Clarity answered 429 earlier today, so no more calls are sent before the reset at "
-            f"{usage.resets_at:%Y-%m-%d %H:%M} UTC."
-        )
-    return (
-        f"No Clarity call was sent: {usage.used + usage.in_flight} of {usage.cap} calls are used "
-        f"today and {usage.manual_reserve} stay reserved for manual refreshes. The limit resets "
-        f"at {usage.resets_at:%Y-%m-%d %H:%M} UTC."
-    )

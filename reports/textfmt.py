@@ -15,13 +15,22 @@ def seconds(ms: int | None) -> str:
     return "—" if ms is None else f"{ms / 1000:.0f} s"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, indent: str = "  ") -> str:
-    """Lay out rows under headers: the first column left-aligned, the others right-aligned."""
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    align: str = "",
+    indent: str = "  ",
+) -> str:
+    """Lay out rows under headers; `align` has an l or r per column (default: l, then r)."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    align = align or "l" + "r" * (len(headers) - 1)
 
     def line(cells: Sequence[str]) -> str:
-        first = str(cells[0]).ljust(widths[0])
-        rest = (str(c).rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
-        return indent + "  ".join([first, *rest]).rstrip()
+        padded = (
+            str(c).ljust(w) if a == "l" else str(c).rjust(w)
+            for c, w, a in zip(cells, widths, align, strict=True)
+        )
+        return indent + "  ".join(padded).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])

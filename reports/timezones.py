@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reports.errors import UsageError
@@ -34,6 +35,7 @@ def local_date(now: datetime, tz: ZoneInfo) -> date:
     return require_aware(now).astimezone(tz).date()
 
 
+@lru_cache(maxsize=8192)  # pure, and asked for the same few days on every tick
 def day_start(day: date, tz: ZoneInfo) -> datetime:
     """Return (in UTC) the first instant of `day` in `tz`.
 
@@ -44,6 +46,14 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
+def exists(day: date, tz: ZoneInfo) -> bool:
+    """False for a date a zone skipped entirely (Pacific/Apia had no 2011-12-30)."""
+    return day_start(day, tz) < day_start(day + timedelta(days=1), tz)
+
+
 def yesterday(now: datetime, tz: ZoneInfo) -> date:
-    """Return the local date before the one `now` falls in."""
-    return local_date(now, tz) - timedelta(days=1)
+    """Return the last local date before the one `now` falls in (skipping dates that never were)."""
+    day = local_date(now, tz) - timedelta(days=1)
+    while not exists(day, tz):
+        day -= timedelta(days=1)
+    return day

@@ -50,6 +50,9 @@ class Source(SQLModel, table=True):
     enabled: bool = True
     status: str = Field(default="connected", max_length=32)
     status_reason: str | None = None
+    # Every local day up to this one is settled (stored or recorded as a gap): the scheduler
+    # looks only at later days, so a tick stays cheap however old the source is.
+    complete_through: date | None = None
     created_at: datetime = _utc(default_factory=utcnow)
     updated_at: datetime = _utc(default_factory=utcnow)
 
@@ -76,6 +79,7 @@ class QuotaCall(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=32)  # None while in flight
     status_code: int | None = None
     error: str | None = None
+    owner: str | None = Field(default=None, max_length=128)  # the process that reserved it
 
 
 class RawResponse(SQLModel, table=True):
@@ -193,3 +197,54 @@ class RankedRow(SQLModel, table=True):
     name: str | None = None  # as Clarity sent it: a title, a browser, a full URL...
     url: str | None = None  # normalised, for referrers and popular pages
     count: int | None = None  # sessions, or visits for popular pages
+
+
+class SnapshotClaim(SQLModel, table=True):
+    """A process's claim on taking one (source, local day); others leave it alone until it expires.
+
+    The unique key makes the claim atomic on every backend; a claim whose owner died is taken
+    over once `expires_at` passes (or at once, when the owner is a dead process on this host).
+    """
+
+    __tablename__ = "snapshot_claim"
+    __table_args__ = (UniqueConstraint("source_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _fk("source.id")
+    local_date: date
+    owner: str = Field(max_length=128)
+    claimed_at: datetime = _utc()
+    expires_at: datetime = _utc()
+
+
+class RunLog(SQLModel, table=True):
+    """One attempt at one fetch group of one day: what happened, when, and what it cost."""
+
+    __tablename__ = "run_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _fk("source.id")
+    local_date: date
+    fetch_group: str = Field(max_length=64)
+    started_at: datetime = _utc()
+    finished_at: datetime = _utc()
+    outcome: str = Field(max_length=32)
+    calls: int = 0
+    late: bool = False
+    estimated: bool = False
+    error: str | None = None
+    owner: str | None = Field(default=None, max_length=128)
+
+
+class DayGap(SQLModel, table=True):
+    """A fetch group of a day that could not be taken at all, and why. Never silently absent."""
+
+    __tablename__ = "day_gap"
+    __table_args__ = (UniqueConstraint("source_id", "local_date", "fetch_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _fk("source.id")
+    local_date: date
+    fetch_group: str = Field(max_length=64)
+    reason: str
+    recorded_at: datetime = _utc()

@@ -14,6 +14,7 @@ from typing import Final
 
 from sqlalchemy import Engine, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import col
 
 from store.models import QuotaCall
 
@@ -90,6 +91,7 @@ def reserve(
     fetch_group: str,
     purpose: str,
     policy: QuotaPolicy,
+    owner: str | None = None,
 ) -> Reservation | None:
     """Take the next slot of today's calls, or return None when the limit is reached."""
     day, limit = utc_day(now), policy.limit_for(purpose)
@@ -104,7 +106,7 @@ def reserve(
     )
     values = select(
         literal(project_key), literal(day), taken.c.n + 1, literal(source_id),
-        literal(fetch_group), literal(purpose), literal(now.astimezone(UTC)),
+        literal(fetch_group), literal(purpose), literal(now.astimezone(UTC)), literal(owner),
     ).where(taken.c.n < limit, ~blocked)  # fmt: skip
     stmt = (
         insert(QuotaCall)
@@ -117,6 +119,7 @@ def reserve(
                 "fetch_group",
                 "purpose",
                 "reserved_at",
+                "owner",
             ],
             values,
         )  # fmt: skip
@@ -157,6 +160,17 @@ def finish(
                 error=error,
             )
         )
+
+
+def abandon(engine: Engine, *, owner: str, now: datetime) -> int:
+    """Close the in-flight calls of a process that died; they stay counted as used."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(QuotaCall)
+            .where(col(QuotaCall.owner) == owner, col(QuotaCall.outcome).is_(None))
+            .values(finished_at=now.astimezone(UTC), outcome="abandoned")
+        )
+    return int(result.rowcount)
 
 
 def usage(engine: Engine, *, project_key: str, now: datetime, policy: QuotaPolicy) -> QuotaUsage:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from bot.cli import data, misc, sources
+from bot.cli import data, misc, scheduling, sources
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sources.register(commands)
     data.register(commands)
+    scheduling.register(commands)
     misc.register(commands)
     return parser
 

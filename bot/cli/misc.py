@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.runtime import Runtime
-from reports.demo import render_summary, run_demo
 from reports.errors import UsageError
-from reports.sandbox import ClaritySandbox
 from store.crypto import generate_key
 from store.db import make_engine
 from store.migrate import upgrade
@@ -34,20 +32,22 @@ def register(commands: Any) -> None:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.set_defaults(handler=sandbox_command)
 
-    for name, what in (("serve", "the Slack app"), ("worker", "the nightly scheduler")):
-        later = commands.add_parser(name, help=f"{what} (not in this version yet)")
-        later.set_defaults(handler=_not_yet, what=what)
+    serve = commands.add_parser("serve", help="the Slack app (not in this version yet)")
+    serve.set_defaults(handler=_not_yet)
 
 
-def _not_yet(args: argparse.Namespace, _rt: Runtime) -> int:
+def _not_yet(_args: argparse.Namespace, _rt: Runtime) -> int:
     raise UsageError(
-        f"`claritybot {args.command}` ({args.what}) is not in this version yet. Meanwhile, run "
-        "`claritybot snapshot --source ID` from cron shortly after local midnight."
+        "`claritybot serve` (the Slack app) is not in this version yet. The scheduler runs "
+        "with `claritybot worker`."
     )
 
 
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run the demo and print its summary."""
+    # Imported here, not at the top: `tick` and `worker` start faster without the sandbox.
+    from reports.demo import render_summary, run_demo
+
     if not 1 <= args.days <= 400:
         raise UsageError("--days must be between 1 and 400.")
     run = run_demo(out_dir=Path(args.out), days=args.days, now=rt.clock(), timezone=args.timezone)
@@ -78,6 +78,8 @@ def migrate_command(_args: argparse.Namespace, rt: Runtime) -> int:
 
 def sandbox_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Serve the sandbox until interrupted."""
+    from reports.sandbox import ClaritySandbox  # see demo_command
+
     with ClaritySandbox(port=args.port) as sandbox:
         rt.out.write(
             f"Clarity sandbox listening.\n  CLARITY_API_URL={sandbox.url}\n"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from reports.clarity import ClarityClient
 from reports.errors import UsageError
+from reports.scheduler import Scheduler, process_owner
 from reports.settings import Settings
 from reports.snapshot import Snapshotter
 from store.crypto import TokenCipher
@@ -69,8 +70,8 @@ class Runtime:
         timeout = httpx.Timeout(self.settings.clarity_timeout, connect=10.0)
         return httpx.Client(timeout=timeout, headers={"User-Agent": "claritybot"})
 
-    def snapshotter(self, now: datetime | None) -> Snapshotter:
-        """A Snapshotter whose call times are `now` when given, else the real clock."""
+    def snapshotter(self, now: datetime | None, *, owner: str | None = None) -> Snapshotter:
+        """A Snapshotter whose call times are `now` when given, else the runtime's clock."""
         client = ClarityClient(http=self.http, base_url=self.settings.clarity_api_url)
         return Snapshotter(
             engine=self.engine,
@@ -78,6 +79,17 @@ class Runtime:
             cipher=self.cipher,
             policy=self.settings.quota,
             clock=(lambda: now) if now is not None else self.clock,
+            owner=owner,
+        )
+
+    def scheduler(self, now: datetime | None = None) -> Scheduler:
+        """A Scheduler for this process (one owner name for all its claims)."""
+        owner = process_owner()
+        return Scheduler(
+            engine=self.engine,
+            snapshotter=self.snapshotter(now, owner=owner),
+            policy=self.settings.quota,
+            owner=owner,
         )
 
     def close(self) -> None:

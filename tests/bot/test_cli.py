@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
@@ -229,13 +229,52 @@ def test_demo_runs_and_a_second_run_spends_nothing(tmp_path):
     )
     assert "sent 15 call(s)" in out.getvalue() and "demo-only encryption key" in err.getvalue()
     again = io.StringIO()
-    assert (
-        main(
-            ["demo", "--days", "3", "--out", str(tmp_path / "d")],
-            environ={},
-            out=again,
-            err=io.StringIO(),
-        )
-        == 0
+    args = ["demo", "--days", "3", "--out", str(tmp_path / "d")]
+    assert main(args, environ={}, out=again, err=io.StringIO()) == 0
+    assert "already stored in this folder: this run sent no calls" in again.getvalue()
+
+
+def test_demo_shows_a_late_and_a_recovered_day(tmp_path):
+    out = io.StringIO()
+    args = ["demo", "--days", "9", "--out", str(tmp_path / "d"), "--timezone", "America/New_York"]
+    assert main(args, environ={}, out=out, err=io.StringIO()) == 0
+    text = out.getvalue()
+    assert "stored (late)" in text and "recovered" in text and "gap" in text
+    assert "~" in text and "*" in text
+
+
+def tomorrow_0005():
+    today = datetime.now(UTC).date()
+    return datetime.combine(today + timedelta(days=1), datetime.min.time(), UTC) + timedelta(
+        minutes=5
     )
-    assert "sent 0 call(s)" in again.getvalue() and "15 were already stored" in again.getvalue()
+
+
+def test_tick_takes_what_is_due_once_and_runs_shows_it(cli, source, sandbox):
+    early = tomorrow_0005() - timedelta(minutes=10)
+    code, out, _ = cli("tick", "--now", early.isoformat())
+    assert code == 0 and "nothing due" in out and sandbox.calls == []
+    now = tomorrow_0005()
+    sandbox.set_now(now)
+    code, out, _ = cli("tick", "--now", now.isoformat(), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["calls"] == 5
+    (snap,) = report["snapshots"]
+    assert snap["complete"] and set(snap["groups"].values()) == {"stored"}
+    assert json.loads(cli("tick", "--now", now.isoformat(), "--json")[1])["calls"] == 0
+    code, out, _ = cli("runs", "--json")
+    entries = json.loads(out)
+    assert {e["group"] for e in entries} == {"overall", "pages", "devices", "channels", "sources"}
+    assert {e["outcome"] for e in entries} == {"stored"} and all(e["calls"] == 1 for e in entries)
+    code, out, _ = cli("runs", "--source", source)
+    assert code == 0 and out.count("stored") == 5
+
+
+def test_worker_ticks_until_told_to_stop(cli, source, sandbox):
+    now = tomorrow_0005()
+    sandbox.set_now(now)
+    code, out, err = cli(
+        "worker", "--now", now.isoformat(), "--interval", "0.1", "--max-ticks", "2"
+    )
+    assert code == 0 and "stopped" in err
+    assert len(sandbox.calls) == 5 and "stored" in out

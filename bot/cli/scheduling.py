@@ -1,0 +1,166 @@
+"""`claritybot tick`, `worker` and `runs`: the scheduler from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import schedule
+
+from bot.cli.runtime import Runtime, parse_now
+from reports.errors import UsageError
+from reports.scheduler import TickReport
+from store import runs
+
+
+def register(commands: Any) -> None:
+    """Add the tick, worker and runs subcommands."""
+    tick = commands.add_parser("tick", help="run everything due now, once, and exit")
+    tick.add_argument("--now", help="pretend it is this ISO 8601 time (default: now)")
+    tick.add_argument("--json", action="store_true", help="machine-readable output")
+    tick.set_defaults(handler=tick_command)
+
+    worker = commands.add_parser("worker", help="tick about once a minute until stopped")
+    worker.add_argument("--interval", type=float, default=60.0, help="seconds between ticks")
+    worker.add_argument("--now", help="simulation: start the clock at this ISO 8601 time")
+    worker.add_argument("--speed", type=float, default=1.0,
+                        help="simulation: clock seconds per real second")  # fmt: skip
+    worker.add_argument("--wall-start", type=float,
+                        help="simulation: the Unix time at which the clock read --now")  # fmt: skip
+    worker.add_argument("--max-ticks", type=int, help="stop after this many ticks")
+    worker.set_defaults(handler=worker_command)
+
+    log = commands.add_parser("runs", help="recent snapshot attempts, gaps and recoveries")
+    log.add_argument("--source", type=int, help="only this source")
+    log.add_argument("--limit", type=int, default=50)
+    log.add_argument("--json", action="store_true", help="machine-readable output")
+    log.set_defaults(handler=runs_command)
+
+
+def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Run one tick and report it."""
+    now = parse_now(args.now, rt.err)
+    report = rt.scheduler(now if args.now else None).tick(now)
+    _print_report(report, rt, as_json=args.json)
+    failed = any(not r.complete for r in report.results)
+    return 1 if failed else 0
+
+
+def _report_json(report: TickReport) -> dict[str, Any]:
+    return {
+        "now": report.now.isoformat(),
+        "calls": report.calls,
+        "snapshots": [
+            {
+                "source": r.source_id,
+                "date": r.local_date.isoformat(),
+                "complete": r.complete,
+                "groups": {o.group: o.status for o in r.outcomes},
+                "recovered": [{"date": x.day.isoformat(), "status": x.status} for x in r.recovered],
+            }
+            for r in report.results
+        ],
+        "lost": [
+            {"source": s, "date": d.isoformat(), "groups": list(g), "reason": why}
+            for s, d, g, why in report.lost
+        ],
+        "skipped": [{"source": s, "reason": why} for s, why in report.skipped],
+    }
+
+
+def _print_report(report: TickReport, rt: Runtime, *, as_json: bool) -> None:
+    if as_json:
+        rt.out.write(json.dumps(_report_json(report), indent=2) + "\n")
+        return
+    if not (report.results or report.lost):
+        rt.out.write(f"{report.now:%Y-%m-%d %H:%M} UTC: nothing due.\n")
+    for r in report.results:
+        groups = ", ".join(f"{o.group} {o.status}" for o in r.outcomes)
+        rt.out.write(f"source {r.source_id} {r.local_date}: {groups}\n")
+        for x in r.recovered:
+            rt.out.write(f"source {r.source_id} {x.day}: {x.status} — {x.message}\n")
+    for source, day, lost, why in report.lost:
+        rt.out.write(f"source {source} {day}: GAP ({', '.join(lost)}): {why}\n")
+    for source, why in report.skipped:
+        rt.out.write(f"source {source}: skipped ({why})\n")
+
+
+def simulated_clock(
+    start: datetime, speed: float, wall_start: float | None = None
+) -> Callable[[], datetime]:
+    """Return a clock that read `start` at Unix time `wall_start` and runs `speed` times fast.
+
+    Anchored to the wall clock, so several processes given the same values share one timeline.
+    """
+    origin = time.time() if wall_start is None else wall_start
+    return lambda: start + timedelta(seconds=(time.time() - origin) * speed)
+
+
+def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Tick on a `schedule` loop until SIGTERM/SIGINT or --max-ticks."""
+    if args.interval <= 0 or args.speed <= 0:
+        raise UsageError("--interval and --speed must be positive.")
+    if args.now:
+        rt.clock = simulated_clock(parse_now(args.now, rt.err), args.speed, args.wall_start)
+    scheduler = rt.scheduler()
+    stopping: list[bool] = []
+    ticks: list[int] = [0]
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.append(True)  # finish the current tick, then leave
+
+    def job() -> None:
+        report = scheduler.tick(rt.clock())
+        if report.results or report.lost:
+            _print_report(report, rt, as_json=False)
+            rt.out.flush()
+        ticks[0] += 1
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # Only `every(n).seconds` is used: schedule's own timezone handling repeats or skips jobs
+    # around DST (see DEPS.md); when a day is due is decided by reports.due with zoneinfo.
+    loop = schedule.Scheduler()
+    loop.every(args.interval).seconds.do(job)
+    try:
+        job()
+        while not stopping and (args.max_ticks is None or ticks[0] < args.max_ticks):
+            loop.run_pending()
+            time.sleep(min(1.0, args.interval / 5))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    rt.err.write("claritybot worker: stopped.\n")
+    return 0
+
+
+def runs_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Show the run log, newest first."""
+    entries = runs.recent_runs(rt.engine, source_id=args.source, limit=args.limit)
+    if args.json:
+        rows = [
+            {
+                "source": e.source_id, "date": e.local_date.isoformat(), "group": e.fetch_group,
+                "started_at": e.started_at.isoformat(), "finished_at": e.finished_at.isoformat(),
+                "outcome": e.outcome, "calls": e.calls, "late": e.late,
+                "estimated": e.estimated, "error": e.error,
+            }
+            for e in entries
+        ]  # fmt: skip
+        rt.out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if not entries:
+        rt.out.write("No runs yet.\n")
+    for e in entries:
+        flags = " ".join(f for f, on in (("late", e.late), ("estimated", e.estimated)) if on)
+        rt.out.write(
+            f"{e.started_at:%Y-%m-%d %H:%M} UTC  source {e.source_id}  {e.local_date}  "
+            f"{e.fetch_group:<9} {e.outcome:<15} calls {e.calls}  {flags}"
+            f"{'  — ' + e.error if e.error else ''}\n"
+        )
+    return 0

@@ -1,0 +1,188 @@
+"""Scheduler persistence: claims on (source, day), the run log, gaps and the settled watermark."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, delete, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from store.models import DayGap, RunLog, Snapshot, SnapshotClaim, Source
+
+FAILED_OUTCOMES = frozenset({"failed"})
+
+
+@dataclass
+class DayRecord:
+    """Raw facts about one day of a source, as stored."""
+
+    stored: set[str] = field(default_factory=set)
+    gaps: set[str] = field(default_factory=set)
+    failures: int = 0  # failed attempts since the last stored group
+    last_failure: datetime | None = None
+
+
+def claim(
+    engine: Engine,
+    *,
+    source_id: int,
+    local_date: date,
+    owner: str,
+    now: datetime,
+    timeout: timedelta,
+    is_dead: Callable[[str], bool | None],
+) -> str | None:
+    """Claim a (source, day) for `owner`.
+
+    Returns "" for a fresh claim, the previous owner's name when an expired or dead owner's
+    claim was taken over, and None when someone else holds it. `is_dead` says True (that
+    process is gone), False (it still runs) or None (cannot tell: wait for the expiry).
+    """
+    expires = now + timeout
+    try:
+        with Session(engine) as session:
+            session.add(
+                SnapshotClaim(
+                    source_id=source_id,
+                    local_date=local_date,
+                    owner=owner,
+                    claimed_at=now,
+                    expires_at=expires,
+                )
+            )
+            session.commit()
+            return ""
+    except IntegrityError:
+        pass
+    with Session(engine) as session:
+        held = session.exec(
+            select(SnapshotClaim).where(
+                SnapshotClaim.source_id == source_id, SnapshotClaim.local_date == local_date
+            )
+        ).first()
+    if held is None:
+        return None  # released between our insert and read: the next tick will claim it
+    if held.owner == owner:
+        return None  # another thread of ours is on it: never two runs of one day
+    dead = is_dead(held.owner)
+    if dead is False or (dead is None and held.expires_at > now):
+        return None
+    # Conditional update: only one of several racers sees its row count be 1.
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(SnapshotClaim)
+            .where(col(SnapshotClaim.id) == held.id, col(SnapshotClaim.owner) == held.owner)
+            .values(owner=owner, claimed_at=now, expires_at=expires)
+        )
+    return held.owner if result.rowcount == 1 else None
+
+
+def extend(
+    engine: Engine, *, source_id: int, local_date: date, owner: str, until: datetime
+) -> None:
+    """Push a held claim's expiry out (called before each slow step)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(SnapshotClaim)
+            .where(
+                col(SnapshotClaim.source_id) == source_id,
+                col(SnapshotClaim.local_date) == local_date,
+                col(SnapshotClaim.owner) == owner,
+            )
+            .values(expires_at=until)
+        )
+
+
+def release(engine: Engine, *, source_id: int, local_date: date, owner: str) -> None:
+    """Drop our claim so a later tick may retry what is missing."""
+    with engine.begin() as conn:
+        conn.execute(
+            delete(SnapshotClaim).where(
+                col(SnapshotClaim.source_id) == source_id,
+                col(SnapshotClaim.local_date) == local_date,
+                col(SnapshotClaim.owner) == owner,
+            )
+        )
+
+
+def record_run(engine: Engine, run: RunLog) -> None:
+    """Append one attempt to the run log."""
+    with Session(engine) as session:
+        session.add(run)
+        session.commit()
+
+
+def record_gap(engine: Engine, *, source_id: int, local_date: date, group: str, reason: str,
+               now: datetime) -> bool:  # fmt: skip
+    """Record that a group of a day is lost; False when it was recorded already."""
+    try:
+        with Session(engine) as session:
+            session.add(DayGap(source_id=source_id, local_date=local_date, fetch_group=group,
+                               reason=reason, recorded_at=now))  # fmt: skip
+            session.commit()
+    except IntegrityError:
+        return False
+    return True
+
+
+def day_records(engine: Engine, *, source_id: int, since: date) -> dict[date, DayRecord]:
+    """Return what is stored, lost and failing for each day of a source from `since` on."""
+    records: dict[date, DayRecord] = {}
+    with Session(engine) as session:
+        for day, group in session.exec(
+            select(col(Snapshot.local_date), col(Snapshot.fetch_group)).where(
+                Snapshot.source_id == source_id, Snapshot.local_date >= since
+            )
+        ):
+            records.setdefault(day, DayRecord()).stored.add(group)
+        for day, group in session.exec(
+            select(col(DayGap.local_date), col(DayGap.fetch_group)).where(
+                DayGap.source_id == source_id, DayGap.local_date >= since
+            )
+        ):
+            records.setdefault(day, DayRecord()).gaps.add(group)
+        runs = session.exec(
+            select(RunLog)
+            .where(RunLog.source_id == source_id, RunLog.local_date >= since)
+            .order_by(col(RunLog.started_at), col(RunLog.id))
+        ).all()
+    for run in runs:
+        record = records.setdefault(run.local_date, DayRecord())
+        if run.outcome in FAILED_OUTCOMES:
+            record.failures += 1
+            record.last_failure = run.started_at
+        elif run.outcome == "stored":
+            record.failures, record.last_failure = 0, None
+    return records
+
+
+def set_complete_through(engine: Engine, *, source_id: int, day: date) -> None:
+    """Move a source's settled watermark forward (never back)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(Source)
+            .where(
+                col(Source.id) == source_id,
+                or_(col(Source.complete_through).is_(None), col(Source.complete_through) < day),
+            )
+            .values(complete_through=day)
+        )
+
+
+def recent_runs(engine: Engine, *, source_id: int | None, limit: int) -> Sequence[RunLog]:
+    """Return the newest run-log entries, newest first."""
+    with Session(engine) as session:
+        query = select(RunLog)
+        if source_id is not None:
+            query = query.where(RunLog.source_id == source_id)
+        return session.exec(query.order_by(col(RunLog.id).desc()).limit(limit)).all()
+
+
+def gaps(engine: Engine, *, source_id: int) -> Sequence[DayGap]:
+    """Return a source's recorded gaps, oldest first."""
+    with Session(engine) as session:
+        query = select(DayGap).where(DayGap.source_id == source_id)
+        return session.exec(query.order_by(col(DayGap.local_date), col(DayGap.id))).all()
