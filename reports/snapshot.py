@@ -30,8 +30,6 @@ from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import RunLog, Snapshot, Source
 
-# Kept for callers that imported it from here: a snapshot later than this is "late".
-LATE_AFTER: Final = ON_TIME
 _AUTH_KINDS: Final = frozenset({"unauthorized", "forbidden", "auth"})
 
 
@@ -71,6 +69,7 @@ class SnapshotResult:
 @dataclass(frozen=True)
 class _Context:
     source: Source
+    tz: ZoneInfo
     local_date: date
     due_at: datetime
     first_day: date
@@ -107,8 +106,9 @@ class Snapshotter:
         self, source_id: int, *, now: datetime, purpose: str = "scheduled"
     ) -> SnapshotResult:
         """Snapshot the day before `now` in the source's workspace timezone."""
-        tz = self._timezone(source_id)
-        return self.take_day(source_id, yesterday(require_aware(now), tz), now=now, purpose=purpose)
+        source, tz = self._load(source_id)
+        day = yesterday(require_aware(now), tz)
+        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=None)
 
     def take_day(
         self,
@@ -120,11 +120,29 @@ class Snapshotter:
         groups: Sequence[str] | None = None,
     ) -> SnapshotResult:
         """Take the missing fetch groups (all, or `groups`) of a day that has ended."""
-        now = require_aware(now)
+        source, tz = self._load(source_id)
+        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=groups)
+
+    def _load(self, source_id: int) -> tuple[Source, ZoneInfo]:
         with session_scope(self._engine) as session:
             source = repository.get_source(session=session, source_id=source_id)
-        tz = self._timezone(source_id)
-        ctx = _Context(source, day, due_at(day, tz), local_date(source.created_at, tz), purpose)
+            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
+            return source, parse_timezone(workspace.timezone)
+
+    def _take_day(
+        self,
+        source: Source,
+        tz: ZoneInfo,
+        day: date,
+        *,
+        now: datetime,
+        purpose: str,
+        groups: Sequence[str] | None,
+    ) -> SnapshotResult:
+        now = require_aware(now)
+        source_id = source.id or 0
+        first_day = local_date(source.created_at, tz)
+        ctx = _Context(source, tz, day, due_at(day, tz), first_day, purpose)
         if now < ctx.due_at:
             raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
         if not source.enabled:
@@ -156,12 +174,6 @@ class Snapshotter:
                     rebuilt += self._recover(ctx, token, parsed, result, now)
         self._update_health(source, outcomes, now)
         return SnapshotResult(source_id, day, ctx.due_at, tuple(outcomes), tuple(rebuilt))
-
-    def _timezone(self, source_id: int) -> ZoneInfo:
-        with session_scope(self._engine) as session:
-            source = repository.get_source(session=session, source_id=source_id)
-            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
-            return parse_timezone(workspace.timezone)
 
     def _take_group(
         self, ctx: _Context, group: FetchGroup, call: PreparedCall, now: datetime
@@ -238,7 +250,7 @@ class Snapshotter:
         source_id = ctx.source.id or 0
         since = ctx.local_date - timedelta(days=recovery.MAX_BACK)
         records = runs.day_records(self._engine, source_id=source_id, since=since)
-        tz = self._timezone(source_id)
+        tz = ctx.tz
         targets = recovery.targets(ctx.local_date, tz=tz, first_day=ctx.first_day, records=records)
         if not targets:
             return []
@@ -264,7 +276,10 @@ class Snapshotter:
                 fetch_group=group,
                 started_at=result.called_at,
                 finished_at=result.called_at,
-                outcome=outcome.status,
+                # A 429 marks the day "quota exhausted": it is not a failure to back off from.
+                outcome="quota_exhausted"
+                if outcome.error_kind == ClarityQuotaExceeded.kind
+                else outcome.status,
                 calls=1 if outcome.called else 0,
                 late=late,
                 error=outcome.message if outcome.status in ("failed", "refused") else None,

@@ -12,8 +12,6 @@ from sqlmodel import Session, col, select
 
 from store.models import DayGap, RunLog, Snapshot, SnapshotClaim, Source
 
-FAILED_OUTCOMES = frozenset({"failed"})
-
 
 @dataclass
 class DayRecord:
@@ -151,7 +149,7 @@ def day_records(engine: Engine, *, source_id: int, since: date) -> dict[date, Da
         ).all()
     for run in runs:
         record = records.setdefault(run.local_date, DayRecord())
-        if run.outcome in FAILED_OUTCOMES:
+        if run.outcome == "failed":
             record.failures += 1
             record.last_failure = run.started_at
         elif run.outcome == "stored":
@@ -179,10 +177,3 @@ def recent_runs(engine: Engine, *, source_id: int | None, limit: int) -> Sequenc
         if source_id is not None:
             query = query.where(RunLog.source_id == source_id)
         return session.exec(query.order_by(col(RunLog.id).desc()).limit(limit)).all()
-
-
-def gaps(engine: Engine, *, source_id: int) -> Sequence[DayGap]:
-    """Return a source's recorded gaps, oldest first."""
-    with Session(engine) as session:
-        query = select(DayGap).where(DayGap.source_id == source_id)
-        return session.exec(query.order_by(col(DayGap.local_date), col(DayGap.id))).all()

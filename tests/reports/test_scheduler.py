@@ -184,6 +184,8 @@ def test_a_429_waits_for_the_utc_reset_and_the_day_is_still_taken(engine, cipher
         assert tick(sched, sandbox, due + timedelta(minutes=minutes)).calls == 0
     with Session(engine) as session:
         assert session.get(Source, sid).status == "quota_exhausted"
+        (entry,) = session.exec(select(RunLog).where(RunLog.source_id == sid)).all()
+    assert entry.outcome == "quota_exhausted" and "00:00 UTC" in entry.error
     after_reset = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
     report = tick(sched, sandbox, after_reset)
     assert report.calls == 5 and report.results[0].complete
