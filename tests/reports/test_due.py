@@ -47,7 +47,11 @@ DUE_TABLE = [
     ("America/Havana", "2026-03-08", "2026-03-09T04:00Z"),
     ("America/Havana", "2026-10-31", "2026-11-01T04:00Z"),  # 00:00 happens twice: the first
     ("America/Havana", "2026-11-01", "2026-11-02T05:00Z"),
-    ("Asia/Kathmandu", "2026-01-01", "2026-01-01T18:15Z"),  # +05:45
+    ("Asia/Kathmandu", "1985-12-31", "1985-12-31T18:30Z"),  # +05:30 until 1986
+    ("Asia/Kathmandu", "1986-01-01", "1986-01-01T18:15Z"),  # then +05:45
+    ("Asia/Kathmandu", "2026-01-01", "2026-01-01T18:15Z"),
+    ("Pacific/Kiritimati", "1994-12-30", "1994-12-31T10:00Z"),  # then skipped 1994-12-31
+    ("Pacific/Kiritimati", "1995-01-01", "1995-01-01T10:00Z"),  # -10 → +14
     ("Pacific/Kiritimati", "2026-06-30", "2026-06-30T10:00Z"),  # +14: due before UTC's day ends
     ("Pacific/Apia", "2011-12-29", "2011-12-30T10:00Z"),  # Apia skipped 2011-12-30 entirely
     ("Pacific/Apia", "2021-04-03", "2021-04-03T10:00Z"),  # its last DST end (+14 → +13)
