@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from reports import sources
+from reports.catalogue import get_metric
 from reports.clarity import ClarityClient
 from reports.paths import template_env
 from reports.sandbox import ClaritySandbox
@@ -44,6 +45,7 @@ class DemoRun:
     timezone: str
     reports: tuple[TickReport, ...]
     key_created: bool
+    charts: tuple[tuple[Path, str], ...] = ()
 
     @property
     def results(self) -> list[SnapshotResult]:
@@ -109,8 +111,39 @@ def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoR
         for night in _nights(local_date(now, tz), days, tz):
             sandbox.set_now(night)
             reports.append(scheduler.tick(night))
+    charts = write_charts(engine, source_id, out_dir / "charts", days=min(days, 90), now=now)
     engine.dispose()
-    return DemoRun(out_dir, db_path, source_id, str(tz), tuple(reports), key_created)
+    return DemoRun(out_dir, db_path, source_id, str(tz), tuple(reports), key_created, charts)
+
+
+# One chart per metric category: its headline metric.
+CATEGORY_CHARTS: Final = {
+    "traffic": "sessions",
+    "engagement": "engagement_time",
+    "frustration": "rage_click_rate",
+    "breakdown": "top_pages_by_rage_clicks",
+}
+
+
+def write_charts(
+    engine: Engine, source_id: int, folder: Path, *, days: int, now: datetime
+) -> tuple[tuple[Path, str], ...]:
+    """Render a chart per metric category and the digest; return (file, alt text) pairs."""
+    from reports.charts import ChartMaker  # matplotlib loads only when charts are drawn
+
+    folder.mkdir(parents=True, exist_ok=True)
+    maker, written = ChartMaker(), []
+    for category, key in CATEGORY_CHARTS.items():
+        chart = maker.metric_chart(engine, source_id=source_id, metric=get_metric(key),
+                                   days=days, now=now, source_label=DEMO_LABEL)  # fmt: skip
+        path = folder / f"{category}-{key}.png"
+        path.write_bytes(chart.png)
+        written.append((path, chart.alt_text))
+    digest = maker.digest_chart(engine, source_id=source_id, days=days, now=now,
+                                title=f"{DEMO_LABEL} — last {days} days")  # fmt: skip
+    (folder / "digest.png").write_bytes(digest.png)
+    written.append((folder / "digest.png", digest.alt_text))
+    return tuple(written)
 
 
 def _days_table(session: Session, source_id: int) -> str:

@@ -278,3 +278,31 @@ def test_worker_ticks_until_told_to_stop(cli, source, sandbox):
     )
     assert code == 0 and "stopped" in err
     assert len(sandbox.calls) == 5 and "stored" in out
+
+
+def test_metrics_metric_and_chart_from_stored_history(cli, source, sandbox, tmp_path):
+    now = tomorrow_0005()
+    sandbox.set_now(now)
+    cli("tick", "--now", now.isoformat())
+    code, out, _ = cli("metrics", "--json")
+    keys = {m["key"]: m for m in json.loads(out)}
+    assert keys["rage_click_rate"]["category"] == "frustration" and len(keys) >= 25
+    assert "Frustration" in cli("metrics")[1]
+    code, out, _ = cli("metric", "--source", source, "--metric", "sessions", "--days", "3",
+                       "--now", now.isoformat(), "--json")  # fmt: skip
+    days = json.loads(out)["days"]
+    assert code == 0 and [d["value"] is not None for d in days] == [False, False, True]
+    assert days[-1]["rows"]  # traceable to stored rows
+    code, out, _ = cli("metric", "--source", source, "--metric", "top_channels", "--days", "1",
+                       "--now", now.isoformat())  # fmt: skip
+    assert code == 0 and "OrganicSearch" in out
+    png = tmp_path / "c" / "rage.png"
+    code, out, err = cli("chart", "--source", source, "--metric", "rage_click_rate", "--days",
+                         "7", "--out", str(png), "--now", now.isoformat())  # fmt: skip
+    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG" and "Rage-click rate" in out
+    assert "1 day of history so far" not in out  # the alt text states numbers instead
+    code, _, err = cli("chart", "--source", source, "--digest", "--out", str(tmp_path / "d.png"),
+                       "--now", now.isoformat())  # fmt: skip
+    assert code == 0 and "Wrote" in err
+    code, _, err = cli("metric", "--source", source, "--metric", "bounce_rate")
+    assert code == 2 and "Unknown metric 'bounce_rate'" in err

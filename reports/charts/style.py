@@ -1,0 +1,95 @@
+"""One look for every chart: size, type, colour-blind-safe colours, and number formats."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+# 8 × 4.5 in at 200 dpi = 1600 × 900 px: twice the pixels Slack shows on a phone, so type and
+# lines stay sharp; the same pixels at a larger size in inches would make everything tiny.
+SIZE: Final = (8.0, 4.5)
+DPI: Final = 200
+# PNG zlib level: 1 renders fastest; the files stay well under what Slack and mail accept.
+PNG_LEVEL: Final = 1
+
+# Okabe–Ito: readable with every common colour-vision deficiency.
+BLUE: Final = "#0072B2"
+ORANGE: Final = "#E69F00"
+SKY: Final = "#56B4E9"
+GREEN: Final = "#009E73"
+VERMILLION: Final = "#D55E00"
+PURPLE: Final = "#CC79A7"
+INK: Final = "#1F2328"
+MUTED: Final = "#59636E"
+GRID: Final = "#D8DEE4"
+UP_GOOD, DOWN_BAD = GREEN, VERMILLION
+
+TITLE_SIZE: Final = 15
+BIG_SIZE: Final = 22
+TEXT_SIZE: Final = 11
+SMALL_SIZE: Final = 9
+
+
+def format_value(value: float | None, unit: str, *, short: bool = True) -> str:
+    """Format a value for people: 1.2k, 12.3 s, 45 %, 2.49; a missing value is a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return f"{value:.1f} %" if abs(value) < 10 else f"{value:.0f} %"
+    if unit == "seconds":
+        return f"{value:.1f} s" if value < 60 else f"{int(value // 60)} min {int(value % 60):02d} s"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if short and abs(value) >= 10_000:
+        return f"{value / 1000:.0f}k" if abs(value) >= 100_000 else f"{value / 1000:.1f}k"
+    if short and abs(value) >= 1000:
+        return f"{value / 1000:.1f}k".replace(".0k", "k")
+    return f"{value:,.0f}"
+
+
+def format_tick(value: float, unit: str, top: float) -> str:
+    """Format an axis tick: one number format per axis, so 0 and 15 % look alike."""
+    if unit == "seconds":
+        return f"{value:.0f} s"
+    if unit in ("percent", "ratio"):
+        digits = 1 if top < 5 else 0
+        return f"{value:.{digits}f}" + (" %" if unit == "percent" else "")
+    return format_value(value, unit)
+
+
+def format_change(pct: float | None) -> str:
+    """Format a relative change with an arrow; None when there is nothing to compare."""
+    if pct is None:
+        return ""
+    if abs(pct) < 0.5:
+        return "±0 %"
+    return f"{'▲' if pct > 0 else '▼'} {abs(pct):.0f} %"
+
+
+def change_colour(pct: float | None, higher_is_better: bool | None) -> str:
+    """Green when a change is good news, vermillion when bad, grey when neutral."""
+    if pct is None or abs(pct) < 0.5 or higher_is_better is None:
+        return MUTED
+    return UP_GOOD if (pct > 0) == higher_is_better else DOWN_BAD
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: PNG bytes and a text alternative stating its key numbers."""
+
+    png: bytes
+    alt_text: str
+    width: int = int(SIZE[0] * DPI)
+    height: int = int(SIZE[1] * DPI)
+
+
+def shorten(label: str, limit: int, *, middle: bool = False) -> str:
+    """Shorten a label to `limit` characters: paths lose their middle, names their end."""
+    if len(label) <= limit:
+        return label
+    if middle:
+        keep = limit - 1
+        head = keep // 2
+        return label[:head] + "…" + label[len(label) - (keep - head) :]
+    return label[: limit - 1].rstrip() + "…"

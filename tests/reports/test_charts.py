@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import struct
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from reports.catalogue import CATALOGUE, get_metric
+from reports.charts import ChartMaker
+from reports.charts.line import LineRenderer
+from reports.charts.style import format_change, format_value, shorten
+from reports.demo import run_demo
+from reports.query import Point, Series
+from store.db import make_engine
+
+NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Nine simulated nights of demo data (one late, one rebuilt), shared by these tests."""
+    run = run_demo(out_dir=tmp_path_factory.mktemp("demo"), days=9, now=NOW,
+                   timezone="Europe/London")  # fmt: skip
+    engine = make_engine(f"sqlite:///{run.db_path}")
+    yield run, engine
+    engine.dispose()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", png[16:24])
+
+
+@pytest.mark.parametrize("metric", CATALOGUE, ids=lambda m: m.key)
+def test_every_catalogue_metric_renders_from_demo_data(demo, metric):
+    run, engine = demo
+    chart = ChartMaker().metric_chart(engine, source_id=run.source_id, metric=metric, days=30,
+                                      now=NOW, source_label="Demo")  # fmt: skip
+    assert png_size(chart.png) == (1600, 900) == (chart.width, chart.height)
+    assert metric.label in chart.alt_text and "no data yet" not in chart.alt_text
+    assert 20_000 < len(chart.png) < 1_000_000
+
+
+def test_the_demo_wrote_a_chart_per_category_and_a_digest(demo):
+    run, _ = demo
+    names = sorted(path.name for path, _ in run.charts)
+    assert names == ["breakdown-top_pages_by_rage_clicks.png", "digest.png",
+                     "engagement-engagement_time.png", "frustration-rage_click_rate.png",
+                     "traffic-sessions.png"]  # fmt: skip
+    assert all(path.read_bytes()[:4] == b"\x89PNG" for path, _ in run.charts)
+
+
+def test_alt_text_states_the_key_numbers_and_caveats(demo):
+    run, engine = demo
+    chart = ChartMaker().metric_chart(engine, source_id=run.source_id,
+                                      metric=get_metric("sessions"), days=14, now=NOW)  # fmt: skip
+    text = chart.alt_text
+    assert "latest" in text and "vs" in text and "7-day average" in text
+    assert "1 estimated" in text and "1 late" in text and "without data" in text
+
+
+def series_of(values, metric="sessions", end=date(2026, 3, 19), flags=None):
+    points = []
+    for i, v in enumerate(values):
+        day = end - timedelta(days=len(values) - 1 - i)
+        extra = (flags or {}).get(i, {})
+        points.append(Point(day, v, num=v, den=1.0 if v is not None else None, **extra))
+    return Series(get_metric(metric), 1, "UTC", tuple(points))
+
+
+def test_too_little_history_is_said_in_the_picture_not_drawn_as_a_trend():
+    renderer = LineRenderer()
+    chart = renderer.render(series_of([None] * 12 + [500, 520, 510]))
+    assert "3 days of history so far" in renderer.note.get_text()
+    assert all(y != y for y in renderer.line.get_ydata())  # no line: all NaN
+    assert "latest 510" in chart.alt_text
+    renderer.render(series_of([500 + i for i in range(15)]))
+    assert renderer.note.get_text() == ""  # enough history: the note is gone again
+
+
+def test_gaps_are_drawn_as_gaps_and_flags_as_markers():
+    renderer = LineRenderer()
+    values = [600, 610, None, 640, 650, 660, 670, 680, None, 700]
+    renderer.render(series_of(values, flags={3: {"late": True}, 5: {"estimated": True}}))
+    ys = list(renderer.line.get_ydata())
+    assert ys[2] != ys[2] and ys[8] != ys[8]  # NaN: the line breaks there
+    assert list(renderer.late.get_xdata()) == [3] and list(renderer.estimated.get_xdata()) == [5]
+    assert "2 days without data" in renderer.legend.get_text()
+
+
+def test_the_seven_day_average_follows_the_metric_rule():
+    s = series_of([100.0] * 7 + [200.0] * 7)
+    assert s.rolling()[6] == 100 and s.rolling()[-1] == 200 and s.rolling()[2] is None
+
+
+def test_number_formats():
+    assert [format_value(v, "count") for v in (0, 999, 1234, 12_345, 150_000)] == [
+        "0", "999", "1.2k", "12.3k", "150k"]  # fmt: skip
+    assert (
+        format_value(12.34, "seconds") == "12.3 s" and format_value(95, "seconds") == "1 min 35 s"
+    )
+    assert format_value(45.0, "percent") == "45 %" and format_value(2.25, "percent") == "2.2 %"
+    assert format_value(None, "count") == "—"
+    assert (
+        format_change(12.4) == "▲ 12 %"
+        and format_change(-3) == "▼ 3 %"
+        and format_change(None) == ""
+    )
+    short = shorten("/collections/very-long/path/to/a/product-page", 20, middle=True)
+    assert short == "/collecti…oduct-page" and len(short) == 20
+    assert shorten("A very long page title about lamps", 12) == "A very long…"
+
+
+def test_rendering_is_repeatable_and_does_not_leak_figures():
+    import gc
+
+    import matplotlib.figure
+
+    renderer = LineRenderer()
+    s = series_of([600 + i for i in range(30)])
+    first = renderer.render(s).png
+    assert renderer.render(s).png == first  # the same input, the same picture
+    gc.collect()
+    before = sum(isinstance(o, matplotlib.figure.Figure) for o in gc.get_objects())
+    for _ in range(20):
+        renderer.render(s)
+    gc.collect()
+    assert sum(isinstance(o, matplotlib.figure.Figure) for o in gc.get_objects()) == before
