@@ -127,6 +127,8 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
     # around DST (see DEPS.md); when a day is due is decided by reports.due with zoneinfo.
     loop = schedule.Scheduler()
     loop.every(args.interval).seconds.do(job)
+    rt.err.write(f"claritybot worker: started, a tick every {args.interval:g} s.\n")
+    rt.err.flush()
     try:
         job()
         while not stopping and (args.max_ticks is None or ticks[0] < args.max_ticks):

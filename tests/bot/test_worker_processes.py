@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from select import select as readable
 
 import pytest
 from sqlmodel import Session, func, select
@@ -62,7 +63,19 @@ def wait_until(condition, timeout):
     return False
 
 
+def wait_started(proc, timeout=30.0):
+    """Wait for the worker's "started" line: before it, SIGTERM would hit Python's default."""
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline and b"started" not in seen:
+        ready, _, _ = readable([proc.stderr], [], [], 0.1)
+        if ready:
+            seen += os.read(proc.stderr.fileno(), 4096)
+    assert b"started" in seen, seen.decode()
+
+
 def stop(proc):
+    wait_started(proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()
