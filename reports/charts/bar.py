@@ -18,7 +18,7 @@ from reports.charts.alt import bar_alt_text
 from reports.query import Breakdown
 
 SLOTS: Final = 10
-LABEL_CHARS: Final = 34
+LABEL_CHARS: Final = 28
 
 
 class BarRenderer:
@@ -82,8 +82,10 @@ class BarRenderer:
                           f"{'  ' + change if change else ''}")  # fmt: skip
             text.set_x(row.value + top * 0.015)
         self.ax.set_xlim(0, top * 1.3)
-        unit = metric.unit
-        self.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: style.format_value(v, unit)))
+        unit, limit = metric.unit, top * 1.3
+        self.ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _p: style.format_tick(v, unit, limit))
+        )
         self.title.set_text(metric.label)
         where = f"{source_label} · " if source_label else ""
         days = (result.end - result.start).days + 1

@@ -145,9 +145,10 @@ class LineRenderer:
         self.change.set_color(style.change_colour(change, metric.higher_is_better))
         self.note.set_text("" if enough else _too_little(series.days_with_data))
         legend = ["— daily", "- - 7-day average"] if enough else []
-        if any(p.late and not p.estimated for p in points):
+        shown = [p for p in points if p.value is not None]  # a flag on a gap draws nothing
+        if any(p.late and not p.estimated for p in shown):
             legend.append("○ late")
-        if any(p.estimated for p in points):
+        if any(p.estimated for p in shown):
             legend.append("◇ estimated")
         gaps = sum(1 for p in points if p.value is None)
         if gaps and enough:

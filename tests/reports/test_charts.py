@@ -126,3 +126,10 @@ def test_rendering_is_repeatable_and_does_not_leak_figures():
         renderer.render(s)
     gc.collect()
     assert sum(isinstance(o, matplotlib.figure.Figure) for o in gc.get_objects()) == before
+
+
+def test_a_flag_on_a_day_without_a_value_is_not_in_the_legend():
+    renderer = LineRenderer()
+    values = [600, 610, 620, 630, None, 650, 660]  # the estimated day has no value here
+    renderer.render(series_of(values, flags={4: {"estimated": True}}))
+    assert "estimated" not in renderer.legend.get_text()
