@@ -32,24 +32,39 @@ class SourceView:
 
 
 def add_source(
-    engine: Engine, *, cipher: TokenCipher, label: str, raw_token: str, now: datetime
+    engine: Engine,
+    *,
+    cipher: TokenCipher,
+    label: str,
+    raw_token: str,
+    now: datetime,
+    workspace_id: int | None = None,
+    owner_user_id: str | None = None,
 ) -> int:
-    """Check the token's shape, encrypt it and store a new source; return its id."""
+    """Check the token's shape, encrypt it and store a new source; return its id.
+
+    Without `workspace_id` the source goes to the CLI's default workspace.
+    """
     label = label.strip()
     if not label:
         raise UsageError("A source needs a label, e.g. --label 'Marketing site'.")
     token = check_token(raw_token)
     with session_scope(engine) as session:
-        workspace = repository.default_workspace(session=session)
+        if workspace_id is None:
+            workspace_id = repository.default_workspace(session=session).id or 0
+        # Only this workspace's sources are compared: another workspace's are none of its business.
         twin = session.exec(
             select(Source).where(
-                Source.token_fingerprint == fingerprint(token), Source.status != "removed"
+                Source.token_fingerprint == fingerprint(token),
+                Source.status != "removed",
+                Source.workspace_id == workspace_id,
             )
         ).first()
         if twin is not None:
             raise UsageError(f"This token is already connected as source {twin.id} ({twin.label}).")
         source = Source(
-            workspace_id=workspace.id or 0,
+            workspace_id=workspace_id,
+            owner_user_id=owner_user_id,
             label=label,
             project_key=project_key(token),
             token_fingerprint=fingerprint(token),
@@ -100,7 +115,9 @@ def remove_source(engine: Engine, *, source_id: int, purge: bool, now: datetime)
         )
 
 
-def list_sources(engine: Engine, *, include_removed: bool = False) -> list[SourceView]:
+def list_sources(
+    engine: Engine, *, include_removed: bool = False, workspace_id: int | None = None
+) -> list[SourceView]:
     """Return every source with its workspace timezone and last stored day."""
     with session_scope(engine) as session:
         last_query = select(Snapshot.source_id, func.max(Snapshot.local_date)).group_by(
@@ -120,5 +137,7 @@ def list_sources(engine: Engine, *, include_removed: bool = False) -> list[Sourc
                 last_snapshot=last.get(s.id or 0),
                 created_at=s.created_at,
             )
-            for s in repository.list_sources(session=session, include_removed=include_removed)
+            for s in repository.list_sources(
+                session=session, include_removed=include_removed, workspace_id=workspace_id
+            )
         ]

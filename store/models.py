@@ -53,6 +53,8 @@ class Source(SQLModel, table=True):
     # Every local day up to this one is settled (stored or recorded as a gap): the scheduler
     # looks only at later days, so a tick stays cheap however old the source is.
     complete_through: date | None = None
+    # Who connected it (a Slack user id): told when its token is rejected.
+    owner_user_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = _utc(default_factory=utcnow)
     updated_at: datetime = _utc(default_factory=utcnow)
 

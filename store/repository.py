@@ -18,16 +18,21 @@ DEFAULT_WORKSPACE = "default"
 
 def default_workspace(*, session: Session) -> Workspace:
     """Return the CLI's workspace, creating it on first use."""
-    workspace = session.exec(select(Workspace).where(Workspace.name == DEFAULT_WORKSPACE)).first()
+    return ensure_workspace(session=session, name=DEFAULT_WORKSPACE)
+
+
+def ensure_workspace(*, session: Session, name: str) -> Workspace:
+    """Return the workspace called `name` (a Slack team is "slack:T…"), creating it once."""
+    workspace = session.exec(select(Workspace).where(Workspace.name == name)).first()
     if workspace is not None:
         return workspace
     try:
         with session.begin_nested():
-            workspace = Workspace(name=DEFAULT_WORKSPACE)
+            workspace = Workspace(name=name)
             session.add(workspace)
     except IntegrityError:
         # Another process created it between our read and write.
-        workspace = session.exec(select(Workspace).where(Workspace.name == DEFAULT_WORKSPACE)).one()
+        workspace = session.exec(select(Workspace).where(Workspace.name == name)).one()
     return workspace
 
 
@@ -49,9 +54,21 @@ def get_source(*, session: Session, source_id: int) -> Source:
     return source
 
 
-def list_sources(*, session: Session, include_removed: bool = False) -> Sequence[Source]:
+def get_workspace_source(*, session: Session, workspace_id: int, source_id: int) -> Source:
+    """Return a source of this workspace; another workspace's source is "not found" too."""
+    source = session.get(Source, source_id)
+    if source is None or source.workspace_id != workspace_id or source.status == "removed":
+        raise NotFoundError(f"There is no source {source_id} here. `/clarity status` lists yours.")
+    return source
+
+
+def list_sources(
+    *, session: Session, include_removed: bool = False, workspace_id: int | None = None
+) -> Sequence[Source]:
     """Return sources by id; removed ones (token wiped, history kept) only when asked."""
     query = select(Source).order_by(col(Source.id))
+    if workspace_id is not None:
+        query = query.where(Source.workspace_id == workspace_id)
     if not include_removed:
         query = query.where(Source.status != "removed")
     return session.exec(query).all()

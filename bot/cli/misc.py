@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.runtime import Runtime
-from reports.errors import UsageError
+from reports.errors import ClaritybotError, UsageError
 from store.crypto import generate_key
 from store.db import make_engine
 from store.migrate import upgrade
@@ -32,15 +32,42 @@ def register(commands: Any) -> None:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.set_defaults(handler=sandbox_command)
 
-    serve = commands.add_parser("serve", help="the Slack app (not in this version yet)")
-    serve.set_defaults(handler=_not_yet)
+    serve = commands.add_parser("serve", help="run the Slack app (HTTP or Socket Mode)")
+    serve.set_defaults(handler=serve_command)
 
 
-def _not_yet(_args: argparse.Namespace, _rt: Runtime) -> int:
-    raise UsageError(
-        "`claritybot serve` (the Slack app) is not in this version yet. The scheduler runs "
-        "with `claritybot worker`."
+def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
+    """Run the Slack app until interrupted."""
+    from slack_sdk import WebClient
+
+    from bot.slack.app import create_app
+    from bot.slack.serve import serve_http, serve_socket_mode
+    from bot.slack.services import SlackServices
+    from bot.slack.settings import SlackSettings
+    from reports.clarity import ClarityClient
+
+    slack = SlackSettings.from_env(rt.environ)
+    services = SlackServices(
+        engine=rt.engine,
+        cipher=rt.cipher,
+        clarity=ClarityClient(http=rt.http, base_url=rt.settings.clarity_api_url),
+        clock=rt.clock,
+        policy=rt.settings.quota,
     )
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    try:  # Bolt checks the token with auth.test before serving anything
+        app = create_app(services, signing_secret=slack.signing_secret or "socket-mode",
+                         client=client, verify_requests=not slack.socket_mode)  # fmt: skip
+    except Exception as exc:
+        raise ClaritybotError(
+            f"Slack did not accept SLACK_BOT_TOKEN or could not be reached at {slack.api_url} "
+            f"({type(exc).__name__}). Check the token, SLACK_API_URL and the network."
+        ) from None
+    if slack.app_token:
+        serve_socket_mode(app, slack.app_token)
+    else:
+        serve_http(app, host=slack.host, port=slack.port)
+    return 0
 
 
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:

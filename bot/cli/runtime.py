@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from reports.clarity import ClarityClient
 from reports.errors import UsageError
-from reports.scheduler import Scheduler, process_owner
+from reports.scheduler import LogNotifier, Notifier, Scheduler, process_owner
 from reports.settings import Settings
 from reports.snapshot import Snapshotter
 from store.crypto import TokenCipher
@@ -90,7 +90,20 @@ class Runtime:
             snapshotter=self.snapshotter(now, owner=owner),
             policy=self.settings.quota,
             owner=owner,
+            notifier=self._notifier(),
         )
+
+    def _notifier(self) -> Notifier:
+        """DM owners in Slack when a bot token is configured; otherwise log."""
+        token = self.environ.get("SLACK_BOT_TOKEN", "").strip()
+        if not token:
+            return LogNotifier()
+        from slack_sdk import WebClient
+
+        from bot.slack.notify import SlackNotifier
+
+        api = self.environ.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
+        return SlackNotifier(engine=self.engine, client=WebClient(token=token, base_url=api))
 
     def close(self) -> None:
         """Release connections."""

@@ -1,0 +1,174 @@
+"""What each `/clarity` subcommand does once acknowledged: connect, status, chart, timezone…
+
+Every function takes the calling workspace's id and touches only that workspace's data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from bot.slack.posting import Pacer, SlackPostError, post_chart
+from bot.slack.services import SlackServices
+from bot.slack.status import status_blocks, statuses
+from bot.slack.text import escape
+from reports import sources
+from reports.catalogue import by_category, get_metric
+from reports.charts.line import week_change
+from reports.charts.style import format_change, format_value
+from reports.errors import ClaritybotError, UsageError
+from reports.query import Series, series
+from reports.snapshot import Snapshotter
+from reports.timezones import parse_timezone
+from store import repository
+from store.db import session_scope
+from store.models import Source
+
+log = logging.getLogger(__name__)
+CHART_DAYS = (7, 30, 90)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to tell the person who ran the command (ephemeral)."""
+
+    text: str
+    blocks: list[dict[str, object]] | None = None
+
+
+def connect(services: SlackServices, workspace_id: int, user_id: str, token: str,
+            label: str) -> Reply:  # fmt: skip
+    """Store a source, then take yesterday's snapshot at once; its first call tests the token."""
+    now = services.clock()
+    source_id = sources.add_source(services.engine, cipher=services.cipher,
+                                   label=label or "Clarity project", raw_token=token, now=now,
+                                   workspace_id=workspace_id, owner_user_id=user_id)  # fmt: skip
+    snapshotter = Snapshotter(engine=services.engine, client=services.clarity,
+                              cipher=services.cipher, policy=services.policy)  # fmt: skip
+    result = snapshotter.take_yesterday(source_id, now=now, purpose="connect")
+    rejected = next((o for o in result.outcomes if o.error_kind in ("unauthorized", "forbidden")),
+                    None)  # fmt: skip
+    if rejected is not None:
+        sources.remove_source(services.engine, source_id=source_id, purge=True, now=now)
+        return Reply(f"Clarity rejected that token, so nothing was saved. {rejected.message}")
+    stored = sum(1 for o in result.outcomes if o.status == "stored")
+    problem = next((o for o in result.outcomes if o.status in ("failed", "refused")), None)
+    day = f"{result.local_date:%a %-d %b}"
+    text = (f"Connected *{escape(label)}* (id {source_id}). Yesterday ({day}): {stored} of "
+            f"{len(result.outcomes)} parts stored.")  # fmt: skip
+    if problem is not None:
+        text += f" {problem.message}"
+    text += " From tonight a snapshot is taken after every midnight. Try `/clarity chart sessions`."
+    return Reply(text)
+
+
+def status(services: SlackServices, workspace_id: int) -> Reply:
+    """List this workspace's sources with their health, quota and next run."""
+    items = statuses(services, workspace_id)
+    return Reply(f"{len(items)} Clarity project(s) connected.", status_blocks(items))
+
+
+def metrics() -> Reply:
+    """List the catalogue."""
+    lines = []
+    for category, items in by_category().items():
+        keys = ", ".join(f"`{m.key}`" for m in items)
+        lines.append(f"*{category.capitalize()}*: {keys}")
+    return Reply("\n".join(lines) + "\nChart one with `/clarity chart <metric> [7|30|90]`.")
+
+
+def timezone(services: SlackServices, workspace_id: int, name: str) -> Reply:
+    """Show or set the workspace timezone."""
+    with session_scope(services.engine) as session:
+        workspace = repository.get_workspace(session=session, workspace_id=workspace_id)
+        if not name:
+            return Reply(f"This workspace uses *{workspace.timezone}*. Change it with "
+                         "`/clarity timezone Area/City`.")  # fmt: skip
+        zone = parse_timezone(name)
+        workspace.timezone = str(zone)
+        session.add(workspace)
+    return Reply(f"Timezone set to *{zone}*: each day's snapshot follows its midnight there.")
+
+
+def find_source(services: SlackServices, workspace_id: int, ref: str) -> Source:
+    """Resolve a project by id or label within this workspace; with one project, `ref` may be ""."""
+    with session_scope(services.engine) as session:
+        mine = list(repository.list_sources(session=session, workspace_id=workspace_id))
+    if not mine:
+        raise UsageError("No Clarity project is connected here yet. Run `/clarity connect`.")
+    if not ref:
+        if len(mine) == 1:
+            return mine[0]
+        names = ", ".join(f"`{s.id}` {escape(s.label)}" for s in mine)
+        raise UsageError(f"Which project? Add its id or label: {names}.")
+    for source in mine:
+        if ref == str(source.id) or ref.lower() == source.label.lower():
+            return source
+    raise UsageError(f"No project {escape(ref)!r} here. `/clarity status` lists them.")
+
+
+def disconnect(services: SlackServices, workspace_id: int, ref: str) -> Reply:
+    """Forget a project's token and stop it; its history stays."""
+    source = find_source(services, workspace_id, ref)
+    sources.remove_source(services.engine, source_id=source.id or 0, purge=False,
+                          now=services.clock())  # fmt: skip
+    return Reply(f"Disconnected *{escape(source.label)}*: its token is deleted and no more "
+                 "snapshots are taken. Its history is kept.")  # fmt: skip
+
+
+def parse_chart_args(args: list[str]) -> tuple[str, int, str]:
+    """Return (metric key, days, project ref) from `<metric> [7|30|90] [project]`."""
+    if not args:
+        raise UsageError("Which metric? For example `/clarity chart rage_click_rate 30`. "
+                         "`/clarity metrics` lists them.")  # fmt: skip
+    metric, rest, days = get_metric(args[0]).key, args[1:], 30
+    if rest and rest[0].isdigit():
+        days = int(rest.pop(0))
+        if days not in CHART_DAYS:
+            raise UsageError("Charts cover 7, 30 or 90 days.")
+    return metric, days, " ".join(rest)
+
+
+def chart(services: SlackServices, client: WebClient, workspace_id: int, channel: str,
+          args: list[str], pacer: Pacer) -> Reply:  # fmt: skip
+    """Draw a chart from stored history (no Clarity call) and post it to the channel."""
+    key, days, ref = parse_chart_args(args)
+    source = find_source(services, workspace_id, ref)
+    metric, now = get_metric(key), services.clock()
+    drawn = services.charts.metric_chart(services.engine, source_id=source.id or 0, metric=metric,
+                                         days=days, now=now, source_label=source.label)  # fmt: skip
+    comment = f"*{escape(metric.label)}* · {escape(source.label)} · last {days} days"
+    if not metric.is_breakdown:
+        data = series(services.engine, source_id=source.id or 0, metric=metric, days=days + 7,
+                      now=now)  # fmt: skip
+        comment += _summary(data)
+    try:
+        post_chart(client, channel=channel, chart=drawn, title=metric.label, comment=comment,
+                   pacer=pacer)  # fmt: skip
+    except SlackPostError as exc:
+        return Reply(str(exc))
+    return Reply("")
+
+
+def _summary(data: Series) -> str:
+    latest = data.latest()
+    if latest is None:
+        return "\nNo data yet: the first snapshot is taken after midnight."
+    pct, versus = week_change(data)
+    change = f" ({format_change(pct)} {versus})" if pct is not None else ""
+    return f"\nLatest: *{format_value(latest.value, data.metric.unit)}*{change}."
+
+
+def safely(action: str, run: Callable[[], Reply]) -> Reply:
+    """Turn our errors into a reply; anything unexpected is logged and reported plainly."""
+    try:
+        return run()
+    except ClaritybotError as exc:
+        return Reply(str(exc))
+    except Exception:
+        log.exception("/clarity %s failed", action)
+        return Reply(f"Something went wrong with `/clarity {action}`. It was logged; try again, "
+                     "or `/clarity status` to see where things stand.")  # fmt: skip

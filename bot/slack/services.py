@@ -1,0 +1,36 @@
+"""What the Slack listeners need, built once by the composition root and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from reports.charts import ChartMaker
+from reports.clarity import ClarityClient
+from store import repository
+from store.crypto import TokenCipher
+from store.db import session_scope
+from store.quota import QuotaPolicy
+
+
+@dataclass
+class SlackServices:
+    """Collaborators of the Slack app; tests build one with fakes at the network edge."""
+
+    engine: Engine
+    cipher: TokenCipher
+    clarity: ClarityClient
+    clock: Callable[[], datetime]
+    policy: QuotaPolicy = field(default_factory=QuotaPolicy)
+    charts: ChartMaker = field(default_factory=ChartMaker)
+
+    def workspace_id(self, team_id: str | None, enterprise_id: str | None = None) -> int:
+        """Return our workspace for a Slack team (or Enterprise Grid org), creating it once."""
+        key = team_id or enterprise_id
+        if not key:
+            raise ValueError("a Slack request without a team or enterprise id")
+        with session_scope(self.engine) as session:
+            return repository.ensure_workspace(session=session, name=f"slack:{key}").id or 0

@@ -1,0 +1,29 @@
+"""Slack text: escaping what websites wrote, and the help text."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Slack's three control characters. Escaping them turns `<!channel>` or `<https://evil|click>`
+# from a page title into plain text instead of a mention or a disguised link.
+_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape(text: str | None) -> str:
+    """Escape untrusted text (page titles, URLs, labels) for mrkdwn and plain_text fields."""
+    return (text or "").translate(_ESCAPES)
+
+
+HELP: Final = """*claritybot* keeps a daily history of your Microsoft Clarity data.
+• `/clarity connect` — connect a Clarity project (a form), or `/clarity connect <token> [label]`
+• `/clarity status` — your projects, their health, today's Clarity calls and the next snapshot
+• `/clarity metrics` — what can be charted
+• `/clarity chart <metric> [7|30|90] [project]` — a chart from stored history (no Clarity call)
+• `/clarity timezone [Area/City]` — show or set this workspace's timezone (snapshots follow it)
+• `/clarity disconnect <project>` — stop a project and forget its token (history is kept)
+• `/clarity help` — this message"""
+
+
+def usage(problem: str) -> str:
+    """Return a short error followed by the help text."""
+    return f"{problem}\n\n{HELP}"

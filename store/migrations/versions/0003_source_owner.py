@@ -1,0 +1,30 @@
+"""source owner
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+
+revision: str = '0003'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('source', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner_user_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('source', schema=None) as batch_op:
+        batch_op.drop_column('owner_user_id')
+

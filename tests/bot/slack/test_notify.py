@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import httpx
+from slack_sdk import WebClient
+
+from bot.slack.notify import SlackNotifier
+from reports import sources
+from reports.clarity import ClarityClient
+from reports.scheduler import Scheduler
+from reports.snapshot import Snapshotter
+from store import quota
+from store.crypto import TokenCipher, generate_key
+
+
+def test_the_owner_is_told_in_a_dm_when_the_token_is_rejected(engine, fake_slack, sandbox):
+    cipher = TokenCipher(generate_key())
+    created = datetime(2026, 3, 8, 12, tzinfo=UTC)
+    sid = sources.add_source(engine, cipher=cipher, label="<!channel> shop",
+                             raw_token=sandbox.issue_token("shop"), now=created,
+                             owner_user_id="UOWNER")  # fmt: skip
+    sandbox.revoke("shop")
+    notifier = SlackNotifier(engine=engine, client=WebClient(token="xoxb", base_url=fake_slack.url))
+    with httpx.Client() as http:
+        snap = Snapshotter(engine=engine, client=ClarityClient(http=http, base_url=sandbox.url),
+                           cipher=cipher)  # fmt: skip
+        scheduler = Scheduler(engine=engine, snapshotter=snap, policy=quota.QuotaPolicy(),
+                              owner="h:1:x", notifier=notifier)  # fmt: skip
+        now = datetime(2026, 3, 9, 0, 5, tzinfo=UTC)
+        sandbox.set_now(now)
+        scheduler.tick(now)
+    (dm,) = fake_slack.called("chat.postMessage")
+    assert dm.params["channel"] == "UOWNER"
+    assert "paused" in dm.params["text"] and "401" in dm.params["text"]
+    assert "&lt;!channel&gt;" in dm.params["text"] and "<!channel>" not in dm.params["text"]
+    notifier.day_lost(sid, "x", date(2026, 3, 9), ("pages",), "no run happened")
+    assert len(fake_slack.called("chat.postMessage")) == 2

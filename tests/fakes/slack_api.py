@@ -1,0 +1,150 @@
+"""A loopback Slack Web API that records every call (bolt-python's own tests do the same)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class FakeSlack:
+    """Answers like Slack; `fail()` makes a method return an error (optionally per channel)."""
+
+    team_id: str = "T1"
+    bot_user_id: str = "UBOT"
+    calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    errors: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
+    public_channels: set[str] = field(default_factory=lambda: {"CPUBLIC", "C1"})
+    members: set[str] = field(default_factory=lambda: {"C1"})
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> FakeSlack:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+
+    @property
+    def response_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/respond/1"
+
+    def fail(self, method: str, error: str, *, channel: str | None = None, times: int = 1) -> None:
+        self.errors.setdefault((method, channel), []).extend([error] * times)
+
+    def reset(self) -> None:
+        """Forget the calls so far (Bolt's start-up `auth.test`, say)."""
+        with self._lock:
+            self.calls.clear()
+
+    def called(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until `method` was called `count` times (lazy listeners run on threads)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.called(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"{method} called {len(self.called(method))} times, wanted {count}")
+
+    def answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        with self._lock:
+            self.calls.append(Call(method, params, token))
+            channel = params.get("channel") or params.get("channel_id")
+            for key in ((method, channel), (method, None)):
+                queue = self.errors.get(key)
+                if queue:
+                    return {"ok": False, "error": queue.pop(0)}
+        return self._ok(method, params, channel)
+
+    def _ok(self, method: str, params: dict[str, Any], channel: str | None) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": self.team_id, "user_id": self.bot_user_id,
+                    "bot_id": "BBOT", "url": "https://example.slack.com/"}  # fmt: skip
+        if method == "conversations.info":
+            cid = params.get("channel", "")
+            return {"ok": True, "channel": {"id": cid, "is_member": cid in self.members,
+                                            "is_private": cid not in self.public_channels,
+                                            "is_archived": False}}  # fmt: skip
+        if method == "conversations.join":
+            self.members.add(channel or "")
+            return {"ok": True, "channel": {"id": channel}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1}"
+            self.uploads[file_id] = b""
+            return {
+                "ok": True,
+                "upload_url": f"{self.url[:-5]}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = json.loads(params.get("files", "[]"))
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            return {"ok": True, "channel": channel, "ts": f"{time.time():.6f}",
+                    "message_ts": f"{time.time():.6f}"}  # fmt: skip
+        return {"ok": True}
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            path = urlsplit(self.path).path
+            if path.startswith("/respond/"):  # response_url posts (respond() in listeners)
+                fake.answer("respond", json.loads(raw or b"{}"), None)
+                self._send(200, b"ok", "text/plain")
+                return
+            if path.startswith("/upload/"):
+                fake.uploads[path.rsplit("/", 1)[1]] = raw
+                self._send(200, f"OK - {len(raw)}".encode(), "text/plain")
+                return
+            method = path.removeprefix("/api/")
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or None
+            if "json" in (self.headers.get("Content-Type") or ""):
+                params = json.loads(raw or b"{}")
+            else:
+                params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            token = token or params.get("token")
+            body = json.dumps(fake.answer(method, params, token)).encode()
+            self._send(200, body, "application/json")
+
+        def _send(self, status: int, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
