@@ -9,7 +9,7 @@ Rules (how a value over several days or slices is formed):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from reports.errors import UsageError
@@ -118,6 +118,15 @@ def get_metric(key: str) -> Metric:
             "sessions, rage_click_rate, scroll_depth, top_pages_by_sessions."
         )
     return metric
+
+
+def by_device(metric: Metric) -> Metric:
+    """Return a daily metric split by device type (from the `devices` fetch group's slices)."""
+    if metric.is_breakdown:
+        raise UsageError(f"{metric.key} is a breakdown; only daily metrics split by device.")
+    return replace(metric, key=f"{metric.key}_by_device", label=f"{metric.label} by device",
+                   category="breakdown", source="rows", group="devices", dimension="device",
+                   description=f"{metric.description}, per device type")  # fmt: skip
 
 
 def by_category() -> dict[str, list[Metric]]:

@@ -46,6 +46,7 @@ class DemoRun:
     reports: tuple[TickReport, ...]
     key_created: bool
     charts: tuple[tuple[Path, str], ...] = ()
+    digest: Path | None = None  # the emailed digest, as an .eml in the outbox
 
     @property
     def results(self) -> list[SnapshotResult]:
@@ -112,8 +113,28 @@ def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoR
             sandbox.set_now(night)
             reports.append(scheduler.tick(night))
     charts = write_charts(engine, source_id, out_dir / "charts", days=min(days, 90), now=now)
+    digest = deliver_digest(engine, source_id, out_dir / "outbox", created=created, now=now)
     engine.dispose()
-    return DemoRun(out_dir, db_path, source_id, str(tz), tuple(reports), key_created, charts)
+    return DemoRun(out_dir, db_path, source_id, str(tz), tuple(reports), key_created, charts,
+                   digest)  # fmt: skip
+
+
+def deliver_digest(engine: Engine, source_id: int, outbox: Path, *, created: datetime,
+                   now: datetime) -> Path | None:  # fmt: skip
+    """Subscribe the outbox to a daily digest (once) and deliver what is due: an .eml to open."""
+    from reports.charts import ChartMaker
+    from reports.dispatch import Dispatcher
+    from reports.outbox import OutboxSender, eml_path
+    from reports.subscriptions import NewSubscription, list_subscriptions, subscribe
+
+    mine = [s for s in list_subscriptions(engine) if s.destination == str(outbox)]
+    sub = mine[0] if mine else subscribe(engine, NewSubscription(
+        source_id=source_id, metrics=["digest", "sessions", "rage_click_rate"], kind="outbox",
+        destination=str(outbox), created_by="demo"), workspace_id=None, now=created)  # fmt: skip
+    Dispatcher(engine=engine, senders={"outbox": OutboxSender()}, owner="demo",
+               charts=ChartMaker()).tick(now)  # fmt: skip
+    found = sorted(outbox.glob(f"{eml_path(sub, '').stem}*.eml"))
+    return found[-1] if found else None
 
 
 # One chart per metric category: its headline metric.

@@ -41,6 +41,10 @@ class Notifier(Protocol):
                  reason: str) -> None:  # fmt: skip
         """Some groups of a day could not be taken at all."""
 
+    def delivery_failed(self, subscription_id: int, source_id: int, label: str, period: str,
+                        where: str, reason: str, user: str | None) -> None:  # fmt: skip
+        """A scheduled report could not be delivered and will not be retried."""
+
 
 class LogNotifier:
     """The default notifier: a warning in the log (and the status in `sources list`)."""
@@ -54,6 +58,12 @@ class LogNotifier:
         """Log a gap."""
         log.warning("source %s (%s): %s lost for %s: %s", source_id, label, day,
                     ", ".join(groups), reason)  # fmt: skip
+
+    def delivery_failed(self, subscription_id: int, source_id: int, label: str, period: str,
+                        where: str, reason: str, user: str | None) -> None:  # fmt: skip
+        """Log a delivery that failed for good."""
+        log.warning("subscription %s (%s) to %s: %s failed: %s", subscription_id, label, where,
+                    period, reason)  # fmt: skip
 
 
 def process_owner() -> str:
@@ -114,6 +124,11 @@ class Scheduler:
         self._owner, self._notifier = owner, notifier or LogNotifier()
         self._claim_timeout, self._late_limit, self._is_dead = claim_timeout, late_limit, is_dead
         self._groups = tuple(g.name for g in snapshotter.plan.groups)
+
+    @property
+    def owner(self) -> str:
+        """This scheduler's name in claims (host:pid:nonce)."""
+        return self._owner
 
     def tick(self, now: datetime) -> TickReport:
         """Do everything due at `now`, once."""

@@ -20,6 +20,11 @@ ENV_VARS: Final = {
     "CLARITY_DAILY_CALL_CAP": ("10", "calls per project per UTC day we allow ourselves (1-10)"),
     "CLARITY_MANUAL_RESERVE": ("2", "calls of that cap kept for manual snapshots and refreshes"),
     "LOG_LEVEL": ("WARNING", "logging level"),
+    "SMTP_URL": ("", "smtp://host:587 (STARTTLS when offered) or smtps://host:465 for email"),
+    "SMTP_USERNAME": ("", "SMTP user (or in SMTP_URL)"),
+    "SMTP_PASSWORD": ("", "SMTP password (or in SMTP_URL)"),
+    "MAIL_FROM": ("", "sender address of email digests"),
+    "PUBLIC_URL": ("", "public address of `claritybot serve`, for unsubscribe links in email"),
 }
 
 

@@ -5,6 +5,8 @@ Several comma-separated keys may be given to rotate: the first encrypts, all dec
 
 from __future__ import annotations
 
+import hmac
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from store.errors import SecretKeyError
@@ -27,6 +29,10 @@ class TokenCipher:
         keys = [k.strip() for k in (secret_key or "").split(",") if k.strip()]
         if not keys:
             raise SecretKeyError(f"CLARITYBOT_SECRET_KEY is not set. {KEY_HINT}")
+        # Links (unsubscribe) are signed with keys derived from the same secret, never the
+        # Fernet keys themselves; every configured key verifies, so rotation keeps old links.
+        self._signing = [hmac.new(k.encode(), b"claritybot-link-signing", "sha256").digest()
+                         for k in keys]  # fmt: skip
         try:
             self._fernet = MultiFernet([Fernet(k.encode("ascii")) for k in keys])
         except (ValueError, UnicodeEncodeError) as exc:
@@ -37,6 +43,18 @@ class TokenCipher:
     def encrypt(self, token: str) -> str:
         """Return the ciphertext of a token."""
         return self._fernet.encrypt(token.encode()).decode("ascii")
+
+    def sign(self, message: str) -> str:
+        """Return a short signature of `message` (for links in emails)."""
+        return hmac.new(self._signing[0], message.encode(), "sha256").hexdigest()[:32]
+
+    def verify(self, message: str, signature: str) -> bool:
+        """True when `signature` was made by `sign` with any configured key."""
+        return any(
+            hmac.compare_digest(hmac.new(k, message.encode(), "sha256").hexdigest()[:32],
+                                signature or "")
+            for k in self._signing
+        )  # fmt: skip
 
     def decrypt(self, ciphertext: str) -> str:
         """Return the token; SecretKeyError when the key is not the one it was stored with."""

@@ -250,3 +250,58 @@ class DayGap(SQLModel, table=True):
     fetch_group: str = Field(max_length=64)
     reason: str
     recorded_at: datetime = _utc()
+
+
+class Subscription(SQLModel, table=True):
+    """A scheduled report: which metrics of which source go where, how often and when."""
+
+    __tablename__ = "subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _fk("workspace.id")
+    source_id: int = _fk("source.id")
+    metrics: list[str] = Field(sa_column=Column(JSON, nullable=False))  # keys, or ["digest"]
+    destination_kind: str = Field(max_length=16)  # slack | email | outbox
+    destination: str = Field(max_length=500)  # channel id, address, or directory
+    frequency: str = Field(max_length=16)  # daily | weekly | monthly
+    weekday: int | None = None  # weekly: 0 = Monday
+    month_day: int | None = None  # monthly: 1..31 (the last day of shorter months)
+    send_at: str = Field(default="09:00", max_length=5)  # local HH:MM
+    timezone: str | None = Field(default=None, max_length=64)  # None: the workspace's
+    summary: bool = False
+    skip_when_empty: bool = False
+    created_by: str | None = Field(default=None, max_length=64)  # Slack user id, or "cli"
+    active: bool = True
+    # Periods due before this moment are never sent: a new subscription does not replay history.
+    starts_at: datetime = _utc(default_factory=utcnow)
+    created_at: datetime = _utc(default_factory=utcnow)
+    updated_at: datetime = _utc(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """The delivery ledger: one row per (subscription, period), written *before* anything is sent.
+
+    The unique key is what makes a second send of a period impossible, whoever tries.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("subscription_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = _fk("subscription.id")
+    period: str = Field(max_length=16)  # 2026-03-10, 2026-W11, 2026-03
+    due_at: datetime = _utc()
+    # claimed (nothing sent yet) | sending (a send may have left) | sent | retrying | failed
+    # | unknown (a crash during a send that cannot be checked: not sent again)
+    status: str = Field(default="claimed", max_length=16, index=True)
+    attempts: int = 0
+    owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = _utc(default=None, nullable=True)
+    next_attempt_at: datetime | None = _utc(default=None, nullable=True)
+    sending_at: datetime | None = _utc(default=None, nullable=True)
+    sent_at: datetime | None = _utc(default=None, nullable=True)
+    message_id: str | None = Field(default=None, max_length=300)  # Slack ts, Message-ID, file
+    error: str | None = None
+    note: str | None = None  # e.g. "sent without that day's snapshot (waited 3 h)"
+    created_at: datetime = _utc(default_factory=utcnow)
+    updated_at: datetime = _utc(default_factory=utcnow)

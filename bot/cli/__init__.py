@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from bot.cli import charts, data, misc, scheduling, sources
+from bot.cli import charts, data, misc, scheduling, sources, subscriptions
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.register(commands)
     scheduling.register(commands)
     charts.register(commands)
+    subscriptions.register(commands)
     misc.register(commands)
     return parser
 

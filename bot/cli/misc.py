@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, UsageError
 from store.crypto import generate_key
 from store.db import make_engine
 from store.migrate import upgrade
+
+if TYPE_CHECKING:  # the Slack stack loads only for `serve`, like the imports in serve_command
+    from slack_bolt import App
+
+    from bot.slack.services import SlackServices
+    from bot.slack.settings import SlackSettings
 
 
 def register(commands: Any) -> None:
@@ -38,13 +44,14 @@ def register(commands: Any) -> None:
 
 def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
     """Run the Slack app until interrupted."""
-    from slack_sdk import WebClient
-
     from bot.slack.app import create_app
+    from bot.slack.posting import web_client
     from bot.slack.serve import serve_http, serve_socket_mode
     from bot.slack.services import SlackServices
     from bot.slack.settings import SlackSettings
+    from bot.slack.unsubscribe import Unsubscribe
     from reports.clarity import ClarityClient
+    from reports.mail import Links
 
     slack = SlackSettings.from_env(rt.environ)
     services = SlackServices(
@@ -54,7 +61,14 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
         clock=rt.clock,
         policy=rt.settings.quota,
     )
-    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    # Email digests' one-click unsubscribe links land here (HTTP mode).
+    links = Links(rt.environ.get("PUBLIC_URL", "").strip(), rt.cipher)
+    unsubscribe = Unsubscribe(engine=rt.engine, links=links, clock=rt.clock)
+    if slack.multi_workspace:
+        serve_http(multi_workspace_app(services, slack), host=slack.host, port=slack.port,
+                   unsubscribe=unsubscribe)  # fmt: skip
+        return 0
+    client = web_client(slack.bot_token, slack.api_url)
     try:  # Bolt checks the token with auth.test before serving anything
         app = create_app(services, signing_secret=slack.signing_secret or "socket-mode",
                          client=client, verify_requests=not slack.socket_mode)  # fmt: skip
@@ -66,8 +80,23 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
     if slack.app_token:
         serve_socket_mode(app, slack.app_token)
     else:
-        serve_http(app, host=slack.host, port=slack.port)
+        serve_http(app, host=slack.host, port=slack.port, unsubscribe=unsubscribe)
     return 0
+
+
+def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
+    """The Slack app installed over OAuth: each workspace's bot token is read from the database."""
+    from bot.slack.app import create_app
+    from bot.slack.oauth import oauth_settings
+    from bot.slack.posting import web_client
+
+    settings = oauth_settings(services.engine, client_id=slack.client_id,
+                              client_secret=slack.client_secret)  # fmt: skip
+    # No token: nothing to check at start. The code exchange and each request's auth.test go
+    # through this client, so they honour SLACK_API_URL too.
+    client = web_client(None, slack.api_url)
+    return create_app(services, signing_secret=slack.signing_secret, client=client,
+                      oauth_settings=settings)  # fmt: skip
 
 
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 from sqlalchemy import Engine
@@ -20,6 +20,11 @@ from reports.snapshot import Snapshotter
 from store.crypto import TokenCipher
 from store.db import make_engine
 from store.migrate import ensure_schema
+
+if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
+    from slack_sdk import WebClient
+
+    from reports.dispatch import Dispatcher
 
 
 def parse_now(text: str | None, err: TextIO) -> datetime:
@@ -93,17 +98,43 @@ class Runtime:
             notifier=self._notifier(),
         )
 
-    def _notifier(self) -> Notifier:
-        """DM owners in Slack when a bot token is configured; otherwise log."""
+    def dispatcher(self, owner: str | None = None) -> Dispatcher:
+        """The delivery dispatcher, with every destination this environment can reach."""
+        from reports.charts import ChartMaker
+        from reports.dispatch import Dispatcher
+        from reports.mail import EmailSender, Links, SmtpSender, SmtpSettings
+        from reports.outbox import OutboxSender
+
+        senders: dict[str, Any] = {"outbox": OutboxSender()}
+        smtp = SmtpSettings.from_env(self.environ)
+        if smtp is not None:
+            senders["email"] = EmailSender(SmtpSender(smtp))
+        if client := self._slack_client():
+            from bot.slack.deliver import SlackSender
+
+            senders["slack"] = SlackSender(client)
+        public = self.environ.get("PUBLIC_URL", "").strip()
+        links = Links(public, self.cipher) if public else None
+        return Dispatcher(engine=self.engine, senders=senders, owner=owner or process_owner(),
+                          charts=ChartMaker(), notifier=self._notifier(), links=links)  # fmt: skip
+
+    def _slack_client(self) -> WebClient | None:
         token = self.environ.get("SLACK_BOT_TOKEN", "").strip()
         if not token:
-            return LogNotifier()
-        from slack_sdk import WebClient
+            return None
+        from bot.slack.posting import web_client
 
+        return web_client(token, self.environ.get("SLACK_API_URL", "").strip()
+                          or "https://slack.com/api/")  # fmt: skip
+
+    def _notifier(self) -> Notifier:
+        """DM owners in Slack when a bot token is configured; otherwise log."""
+        client = self._slack_client()
+        if client is None:
+            return LogNotifier()
         from bot.slack.notify import SlackNotifier
 
-        api = self.environ.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
-        return SlackNotifier(engine=self.engine, client=WebClient(token=token, base_url=api))
+        return SlackNotifier(engine=self.engine, client=client)
 
     def close(self) -> None:
         """Release connections."""

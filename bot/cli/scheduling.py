@@ -6,7 +6,7 @@ import argparse
 import json
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
@@ -47,13 +47,15 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run one tick and report it."""
     now = parse_now(args.now, rt.err)
     report = rt.scheduler(now if args.now else None).tick(now)
-    _print_report(report, rt, as_json=args.json)
+    sent = rt.dispatcher().tick(now)
+    _print_report(report, rt, as_json=args.json, deliveries=sent)
     failed = any(not r.complete for r in report.results)
     return 1 if failed else 0
 
 
-def _report_json(report: TickReport) -> dict[str, Any]:
+def _report_json(report: TickReport, deliveries: Mapping[str, int]) -> dict[str, Any]:
     return {
+        "deliveries": dict(sorted(deliveries.items())),
         "now": report.now.isoformat(),
         "calls": report.calls,
         "snapshots": [
@@ -74,12 +76,16 @@ def _report_json(report: TickReport) -> dict[str, Any]:
     }
 
 
-def _print_report(report: TickReport, rt: Runtime, *, as_json: bool) -> None:
+def _print_report(report: TickReport, rt: Runtime, *, as_json: bool,
+                  deliveries: Mapping[str, int]) -> None:  # fmt: skip
     if as_json:
-        rt.out.write(json.dumps(_report_json(report), indent=2) + "\n")
+        rt.out.write(json.dumps(_report_json(report, deliveries), indent=2) + "\n")
         return
-    if not (report.results or report.lost):
+    if not (report.results or report.lost or deliveries):
         rt.out.write(f"{report.now:%Y-%m-%d %H:%M} UTC: nothing due.\n")
+    if deliveries:
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(deliveries.items()))
+        rt.out.write(f"{report.now:%Y-%m-%d %H:%M} UTC: deliveries: {counts}\n")
     for r in report.results:
         groups = ", ".join(f"{o.group} {o.status}" for o in r.outcomes)
         rt.out.write(f"source {r.source_id} {r.local_date}: {groups}\n")
@@ -109,6 +115,7 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
     if args.now:
         rt.clock = simulated_clock(parse_now(args.now, rt.err), args.speed, args.wall_start)
     scheduler = rt.scheduler()
+    dispatcher = rt.dispatcher(scheduler.owner)
     stopping: list[bool] = []
     ticks: list[int] = [0]
 
@@ -116,9 +123,11 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
         stopping.append(True)  # finish the current tick, then leave
 
     def job() -> None:
-        report = scheduler.tick(rt.clock())
-        if report.results or report.lost:
-            _print_report(report, rt, as_json=False)
+        now = rt.clock()
+        report = scheduler.tick(now)
+        sent = dispatcher.tick(now)
+        if report.results or report.lost or sent:
+            _print_report(report, rt, as_json=False, deliveries=sent)
             rt.out.flush()
         ticks[0] += 1
 

@@ -8,19 +8,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.slack.posting import Pacer, SlackPostError, post_chart
+from bot.slack import subscribe as subscribe_ui
+from bot.slack.chartmsg import CHART_DAYS, ChartRequest, render
+from bot.slack.doctor import diagnose, report_blocks
+from bot.slack.posting import Poster, SlackPostError
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import escape
-from reports import sources
+from reports import sources, subscriptions
 from reports.catalogue import by_category, get_metric
-from reports.charts.line import week_change
-from reports.charts.style import format_change, format_value
 from reports.errors import ClaritybotError, UsageError
-from reports.query import Series, series
+from reports.live import SHOWN, live_look
 from reports.snapshot import Snapshotter
 from reports.timezones import parse_timezone
 from store import repository
@@ -28,7 +30,6 @@ from store.db import session_scope
 from store.models import Source
 
 log = logging.getLogger(__name__)
-CHART_DAYS = (7, 30, 90)
 
 
 @dataclass(frozen=True)
@@ -132,34 +133,95 @@ def parse_chart_args(args: list[str]) -> tuple[str, int, str]:
     return metric, days, " ".join(rest)
 
 
-def chart(services: SlackServices, client: WebClient, workspace_id: int, channel: str,
-          args: list[str], pacer: Pacer) -> Reply:  # fmt: skip
-    """Draw a chart from stored history (no Clarity call) and post it to the channel."""
+def chart(services: SlackServices, poster: Poster, workspace_id: int, channel: str,
+          args: list[str]) -> Reply:  # fmt: skip
+    """Draw a chart from stored history (no Clarity call) and post it with its buttons."""
     key, days, ref = parse_chart_args(args)
     source = find_source(services, workspace_id, ref)
-    metric, now = get_metric(key), services.clock()
-    drawn = services.charts.metric_chart(services.engine, source_id=source.id or 0, metric=metric,
-                                         days=days, now=now, source_label=source.label)  # fmt: skip
-    comment = f"*{escape(metric.label)}* · {escape(source.label)} · last {days} days"
-    if not metric.is_breakdown:
-        data = series(services.engine, source_id=source.id or 0, metric=metric, days=days + 7,
-                      now=now)  # fmt: skip
-        comment += _summary(data)
+    request = ChartRequest(source.id or 0, key, days)
     try:
-        post_chart(client, channel=channel, chart=drawn, title=metric.label, comment=comment,
-                   pacer=pacer)  # fmt: skip
+        poster.post(channel, render(services, source, request))
     except SlackPostError as exc:
         return Reply(str(exc))
     return Reply("")
 
 
-def _summary(data: Series) -> str:
-    latest = data.latest()
-    if latest is None:
-        return "\nNo data yet: the first snapshot is taken after midnight."
-    pct, versus = week_change(data)
-    change = f" ({format_change(pct)} {versus})" if pct is not None else ""
-    return f"\nLatest: *{format_value(latest.value, data.metric.unit)}*{change}."
+def redraw(services: SlackServices, poster: Poster, workspace_id: int,
+           body: dict[str, Any]) -> Reply:  # fmt: skip
+    """Redraw a chart message in place for the button pressed (stored data only, no quota)."""
+    action = body["actions"][0]
+    request = ChartRequest.parse(action.get("value", "")).with_action(action.get("action_id", ""))
+    # The source id comes from the button: it must still belong to the clicking workspace.
+    source = find_source(services, workspace_id, str(request.source_id))
+    channel, ts = body["container"]["channel_id"], body["container"]["message_ts"]
+    try:
+        poster.redraw(channel, ts, render(services, source, request))
+    except SlackPostError as exc:
+        return Reply(str(exc))
+    return Reply("")
+
+
+def refresh(services: SlackServices, workspace_id: int, ref: str) -> Reply:
+    """A live look at the last 24 h (one manual call), refused when tonight needs the calls."""
+    source = find_source(services, workspace_id, ref)
+    look = live_look(services.engine, client=services.clarity, cipher=services.cipher,
+                     policy=services.policy, source=source, now=services.clock())  # fmt: skip
+    lines = [f"*{escape(source.label)}* · last 24 hours, live from Clarity "
+             f"({look.at:%H:%M} UTC):"]  # fmt: skip
+    for key, label in SHOWN:
+        value = look.values.get(key)
+        if key == "engagement_time_ms" and value is not None:
+            lines.append(f"• {label}: {value / 1000:.0f} s")
+        elif value is not None:
+            lines.append(f"• {label}: {value:,.2f}".rstrip("0").rstrip("."))
+    lines.append(f"_A rolling window, not a calendar day: not added to the history. Clarity calls "
+                 f"today: {look.calls_used} of {look.cap}._")  # fmt: skip
+    return Reply("\n".join(lines))
+
+
+def doctor(services: SlackServices, client: WebClient, workspace_id: int, channel: str) -> Reply:
+    """Check everything that can stop a report here, with a fix for each problem."""
+    head, blocks = report_blocks(diagnose(services, client, workspace_id, channel))
+    return Reply(head, blocks)
+
+
+def subscribe(services: SlackServices, client: WebClient, workspace_id: int, user: str,
+              channel: str, args: list[str]) -> Reply:  # fmt: skip
+    """Set up a scheduled report from the inline form."""
+    parsed = subscribe_ui.parse_inline(args, channel)
+    if parsed.channel_name:
+        parsed.destination = subscribe_ui.channel_id(client, parsed.channel_name)
+    source = find_source(services, workspace_id, " ".join(parsed.project))
+    request = subscribe_ui.request_from(parsed, source, user)
+    return _subscribe(services, workspace_id, request)
+
+
+def subscribe_form(services: SlackServices, workspace_id: int,
+                   request: subscriptions.NewSubscription) -> Reply:  # fmt: skip
+    """Set up a scheduled report from the form."""
+    return _subscribe(services, workspace_id, request)
+
+
+def _subscribe(services: SlackServices, workspace_id: int,
+               request: subscriptions.NewSubscription) -> Reply:  # fmt: skip
+    sub = subscriptions.subscribe(services.engine, request, workspace_id=workspace_id,
+                                  now=services.clock())  # fmt: skip
+    source = find_source(services, workspace_id, str(sub.source_id))
+    return Reply(subscribe_ui.confirm(services, sub, source))
+
+
+def unsubscribe(services: SlackServices, workspace_id: int, args: list[str]) -> Reply:
+    """List this workspace's subscriptions with Stop buttons, or stop the one named."""
+    if args:
+        if not args[0].isdigit():
+            raise UsageError("Usage: `/clarity unsubscribe [id]` (without an id: a list).")
+        stopped = subscriptions.unsubscribe(
+            services.engine, int(args[0]), workspace_id=workspace_id, now=services.clock()
+        )
+        return Reply(f"Stopped subscription {stopped.id}: {', '.join(stopped.metrics)} → "
+                     f"{subscriptions.where(stopped)}. Its delivery history is kept.")  # fmt: skip
+    items = subscriptions.list_subscriptions(services.engine, workspace_id=workspace_id)
+    return Reply(f"{len(items)} subscription(s) here.", subscribe_ui.list_blocks(services, items))
 
 
 def safely(action: str, run: Callable[[], Reply]) -> Reply:

@@ -11,20 +11,32 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.slack import actions
-from bot.slack.actions import Reply
-from bot.slack.posting import Pacer
+from bot.slack import subscribe as subscribe_ui
+from bot.slack.chartmsg import ACTION_PATTERN
+from bot.slack.forms import (
+    connect_view,
+    open_subscribe_form,
+    register_subscribe_form,
+    register_views,
+    reply_with,
+    workspace_of,
+)
+from bot.slack.oauth import register_lifecycle
+from bot.slack.posting import Pacer, Poster
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import HELP, usage
-from reports.errors import InvalidTokenError
-from reports.tokens import check_token
+from reports import subscriptions
 
 log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
-CONNECT_VIEW: Final = "clarity_connect"
 SUBCOMMANDS: Final = frozenset(
-    {"help", "connect", "status", "sources", "metrics", "chart", "timezone", "disconnect"}
+    "help connect status sources metrics chart timezone disconnect refresh doctor subscribe "
+    "unsubscribe".split()
 )
+ACKS: Final = {"chart": "Drawing the chart…", "connect": "Checking the token…",
+               "refresh": "Asking Clarity about the last 24 hours…",
+               "doctor": "Checking everything…"}  # fmt: skip
 
 
 def split(text: str) -> tuple[str, list[str]]:
@@ -56,18 +68,12 @@ def create_app(
     pacer = Pacer()
     register_commands(app, services, pacer)
     register_views(app, services)
+    register_subscribe_form(app, services)
+    register_buttons(app, services, pacer)
     register_home(app, services)
+    if oauth_settings is not None:
+        register_lifecycle(app, services)
     return app
-
-
-def _workspace(services: SlackServices, context: BoltContext) -> int:
-    return services.workspace_id(context.team_id, context.enterprise_id)
-
-
-def _reply(respond: Respond, reply: Reply) -> None:
-    if reply.text or reply.blocks:
-        respond(text=reply.text or " ", blocks=reply.blocks, response_type="ephemeral",
-                replace_original=False)  # fmt: skip
 
 
 def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
@@ -81,10 +87,10 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
             ack(text=usage(f"I don't know `{sub[:40]}`."))
         elif sub == "metrics":
             ack(text=actions.metrics().text)
-        elif sub == "connect" and not args:
+        elif sub in ("connect", "subscribe") and not args:
             ack()  # the lazy listener opens the form at once (trigger ids last 3 s)
         else:
-            ack(text={"chart": "Drawing the chart…", "connect": "Checking the token…"}.get(sub, ""))
+            ack(text=ACKS.get(sub, ""))
 
     def work(
         command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
@@ -95,8 +101,12 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
         if sub == "connect" and not args:
             client.views_open(trigger_id=command["trigger_id"], view=connect_view())
             return
-        workspace = _workspace(services, context)
-        user = command.get("user_id", "")
+        workspace = workspace_of(services, context)
+        user, channel = command.get("user_id", ""), command.get("channel_id", "")
+        if sub == "subscribe" and not args:
+            reply_with(respond, actions.safely(sub, lambda: open_subscribe_form(
+                services, client, workspace, command["trigger_id"], channel)))  # fmt: skip
+            return
         handlers = {
             "connect": lambda: actions.connect(services, workspace, user, args[0],
                                                " ".join(args[1:])),
@@ -104,73 +114,40 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
             "sources": lambda: actions.status(services, workspace),
             "timezone": lambda: actions.timezone(services, workspace, " ".join(args)),
             "disconnect": lambda: actions.disconnect(services, workspace, " ".join(args)),
-            "chart": lambda: actions.chart(services, client, workspace, command["channel_id"],
-                                           args, pacer),
+            "refresh": lambda: actions.refresh(services, workspace, " ".join(args)),
+            "doctor": lambda: actions.doctor(services, client, workspace, channel),
+            "chart": lambda: actions.chart(services, Poster(client, pacer=pacer), workspace,
+                                           channel, args),
+            "subscribe": lambda: actions.subscribe(services, client, workspace, user, channel,
+                                                   args),
+            "unsubscribe": lambda: actions.unsubscribe(services, workspace, args),
         }  # fmt: skip
-        _reply(respond, actions.safely(sub, handlers[sub]))
+        reply_with(respond, actions.safely(sub, handlers[sub]))
 
     app.command(COMMAND)(ack=ack_clarity, lazy=[work])
 
 
-def _input(block: str, label: str, *, hint: str = "", optional: bool = False,
-           multiline: bool = False) -> dict[str, Any]:  # fmt: skip
-    block_def: dict[str, Any] = {
-        "type": "input",
-        "block_id": block,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label},
-        "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline},
-    }
-    if hint:
-        block_def["hint"] = {"type": "plain_text", "text": hint}
-    return block_def
+def register_buttons(app: App, services: SlackServices, pacer: Pacer) -> None:
+    """Wire the buttons under chart messages: redraw in place from stored data."""
 
-
-def connect_view() -> dict[str, Any]:
-    """The connect form. Block Kit has no masked input; the token is never shown back."""
-    return {
-        "type": "modal",
-        "callback_id": CONNECT_VIEW,
-        "title": {"type": "plain_text", "text": "Connect Clarity"},
-        "submit": {"type": "plain_text", "text": "Connect"},
-        "blocks": [
-            _input("token", "API token", multiline=True,
-                   hint="Clarity → Settings → Data Export → Generate new API token"),
-            _input("label", "Name (e.g. Marketing site)", optional=True),
-        ],
-    }  # fmt: skip
-
-
-def _field(view: dict[str, Any], block: str) -> str:
-    value = view["state"]["values"].get(block, {}).get("value", {}).get("value")
-    return str(value or "").strip()
-
-
-def register_views(app: App, services: SlackServices) -> None:
-    """Wire the connect form: shape errors shown in the form, the rest in a DM."""
-
-    def ack_connect(ack: Ack, view: dict[str, Any]) -> None:
-        try:
-            check_token(_field(view, "token"))
-        except InvalidTokenError as exc:
-            ack(response_action="errors", errors={"token": str(exc)[:150]})
-            return
+    def ack_button(ack: Ack) -> None:
         ack()
 
-    def work(
-        view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        try:
-            check_token(_field(view, "token"))
-        except InvalidTokenError:
-            return  # the form showed the error and stayed open
-        user = body["user"]["id"]
-        workspace = _workspace(services, context)
-        reply = actions.safely("connect", lambda: actions.connect(
-            services, workspace, user, _field(view, "token"), _field(view, "label")))  # fmt: skip
-        client.chat_postMessage(channel=user, text=reply.text)
+    def work(body: dict[str, Any], respond: Respond, client: WebClient,
+             context: BoltContext) -> None:  # fmt: skip
+        reply = actions.safely(
+            "chart",
+            lambda: actions.redraw(
+                services, Poster(client, pacer=pacer), workspace_of(services, context), body
+            ),
+        )
+        reply_with(respond, reply)
 
-    app.view(CONNECT_VIEW)(ack=ack_connect, lazy=[work])
+    app.action(ACTION_PATTERN)(ack=ack_button, lazy=[work])
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
 
 
 def register_home(app: App, services: SlackServices) -> None:
@@ -180,7 +157,14 @@ def register_home(app: App, services: SlackServices) -> None:
     def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") != "home":
             return
-        items = statuses(services, _workspace(services, context))
-        header = {"type": "header", "text": {"type": "plain_text", "text": "claritybot"}}
-        view = {"type": "home", "blocks": [header, *status_blocks(items)]}
+        workspace = workspace_of(services, context)
+        items = statuses(services, workspace)
+        subs = subscriptions.list_subscriptions(services.engine, workspace_id=workspace)
+        lines = subscribe_ui.subscription_lines(services, subs) or [
+            "None yet: `/clarity subscribe`."
+        ]
+        view = {"type": "home", "blocks": [
+            _header("claritybot"), *status_blocks(items)[:40], _header("Subscriptions"),
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+        ]}  # fmt: skip
         client.views_publish(user_id=event["user"], view=view)

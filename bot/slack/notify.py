@@ -36,6 +36,24 @@ class SlackNotifier(LogNotifier):
         self._dm(source_id, f"*{escape(label)}*: {day:%a %-d %b} could not be stored "
                             f"({', '.join(groups)}): {escape(reason)}.")  # fmt: skip
 
+    def delivery_failed(self, subscription_id: int, source_id: int, label: str, period: str,
+                        where: str, reason: str, user: str | None) -> None:  # fmt: skip
+        """Tell whoever set the subscription up that a report could not be delivered."""
+        super().delivery_failed(subscription_id, source_id, label, period, where, reason, user)
+        text = (f"The {escape(label)} report for {period} could not be delivered to {where}: "
+                f"{escape(reason)} Fix it, or stop it with `/clarity unsubscribe "
+                f"{subscription_id}`.")  # fmt: skip
+        if user:
+            self._send(user, text)
+        else:
+            self._dm(source_id, text)
+
+    def _send(self, user: str, text: str) -> None:
+        try:
+            self._client.chat_postMessage(channel=user, text=text)
+        except SlackApiError as exc:
+            log.warning("could not DM %s: %s", user, exc.response.get("error"))
+
     def _dm(self, source_id: int, text: str) -> None:
         with Session(self._engine) as session:
             source = session.get(Source, source_id)

@@ -9,25 +9,32 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.slack.unsubscribe import Unsubscribe
+
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
-def wsgi_app(app: App) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """Route `/healthz` ourselves and everything else (`/slack/events`, OAuth) to Bolt."""
+def wsgi_app(app: App, unsubscribe: Unsubscribe | None = None,
+             ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:  # fmt: skip
+    """Route `/healthz` and `/unsubscribe` ourselves, everything else (`/slack/…`) to Bolt."""
     bolt = SlackRequestHandler(app)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        path = environ.get("PATH_INFO")
+        if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if path == "/unsubscribe" and unsubscribe is not None:
+            return unsubscribe(environ, start_response)
         return bolt(environ, start_response)  # type: ignore[arg-type]
 
     return route
 
 
-def make_server(app: App, *, host: str, port: int, threads: int = 8) -> Any:
+def make_server(app: App, *, host: str, port: int, threads: int = 8,
+                unsubscribe: Unsubscribe | None = None) -> Any:  # fmt: skip
     """Return a waitress server (not yet running); port 0 picks a free one (`.effective_port`).
 
     `App.start()` is Bolt's development server, bound to 0.0.0.0; waitress is a production
@@ -38,7 +45,7 @@ def make_server(app: App, *, host: str, port: int, threads: int = 8) -> Any:
     # A request waits for a free thread whatever happens; saying so on every request is noise.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     return create_server(
-        wsgi_app(app),
+        wsgi_app(app, unsubscribe),
         host=host,
         port=port,
         threads=threads,
@@ -47,9 +54,9 @@ def make_server(app: App, *, host: str, port: int, threads: int = 8) -> Any:
     )
 
 
-def serve_http(app: App, *, host: str, port: int) -> None:
+def serve_http(app: App, *, host: str, port: int, unsubscribe: Unsubscribe | None = None) -> None:
     """Serve until interrupted."""
-    server = make_server(app, host=host, port=port)
+    server = make_server(app, host=host, port=port, unsubscribe=unsubscribe)
     log.warning("claritybot serve: listening on http://%s:%d (POST /slack/events)", host,
                 server.effective_port)  # fmt: skip
     server.run()

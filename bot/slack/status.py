@@ -34,6 +34,7 @@ class SourceStatus:
     usage: quota.QuotaUsage
     next_run: datetime
     last_failure: RunLog | None
+    today: date  # in the workspace timezone
 
 
 def statuses(services: SlackServices, workspace_id: int) -> list[SourceStatus]:
@@ -57,11 +58,12 @@ def statuses(services: SlackServices, workspace_id: int) -> list[SourceStatus]:
             usage = quota.usage(services.engine, project_key=source.project_key, now=now,
                                 policy=services.policy)  # fmt: skip
             next_run = due_at(local_date(now, tz), tz) + spread(sid)
-            out.append(SourceStatus(source, str(tz), last, usage, next_run, failure))
+            out.append(SourceStatus(source, str(tz), last, usage, next_run, failure,
+                                    local_date(now, tz)))  # fmt: skip
     return out
 
 
-def _when(moment: datetime, tz: str) -> str:
+def when(moment: datetime, tz: str) -> str:
     local = moment.astimezone(parse_timezone(tz))
     return f"{local:%a %-d %b %H:%M} {tz} ({moment:%H:%M} UTC)"
 
@@ -76,7 +78,7 @@ def source_lines(item: SourceStatus) -> str:
     last = f"{item.last_day:%a %-d %b}" if item.last_day else "nothing yet"
     lines.append(
         f"Last stored day: {last} · Clarity calls today: {u.used + u.in_flight} of {u.cap} "
-        f"(resets {u.resets_at:%H:%M} UTC) · Next snapshot: {_when(item.next_run, item.timezone)}"
+        f"(resets {u.resets_at:%H:%M} UTC) · Next snapshot: {when(item.next_run, item.timezone)}"
     )
     if item.last_failure is not None:
         f = item.last_failure

@@ -19,6 +19,11 @@ HELP: Final = """*claritybot* keeps a daily history of your Microsoft Clarity da
 • `/clarity status` — your projects, their health, today's Clarity calls and the next snapshot
 • `/clarity metrics` — what can be charted
 • `/clarity chart <metric> [7|30|90] [project]` — a chart from stored history (no Clarity call)
+• `/clarity subscribe` — a scheduled report (a form), or
+  `/clarity subscribe <metric>[,<metric>] [daily|weekly|monthly] [#channel | email] [HH:MM]`
+• `/clarity unsubscribe [id]` — list subscriptions with Stop buttons, or stop one
+• `/clarity refresh [project]` — a live look at the last 24 hours (one Clarity call; refused when
+  tonight's snapshot needs it)
 • `/clarity timezone [Area/City]` — show or set this workspace's timezone (snapshots follow it)
 • `/clarity disconnect <project>` — stop a project and forget its token (history is kept)
 • `/clarity help` — this message"""

@@ -23,6 +23,18 @@ def _render_item(type_: str, obj: object, _autogen_context: object) -> str | boo
     return False
 
 
+# slack-sdk's installation and OAuth state tables (migration 0004) are not SQLModel models;
+# without this, autogenerate would offer to drop them.
+SLACK_SDK_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_states"})
+
+
+def _include_object(
+    obj: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table not in SLACK_SDK_TABLES
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -31,6 +43,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

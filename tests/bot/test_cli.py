@@ -9,59 +9,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.cli import main
-from reports.sandbox import ClaritySandbox
-from store.crypto import generate_key
+from tests.bot.conftest import Cli
 
 NOW = "2026-03-10T00:05:00Z"
-
-
-class Cli:
-    """Runs `claritybot` in-process with its own environment, like a user's shell."""
-
-    def __init__(self, environ):
-        self.environ = environ
-
-    def __call__(self, *argv, stdin=None):
-        out, err = io.StringIO(), io.StringIO()
-        code = main(list(argv), environ=self.environ, out=out, err=err)
-        return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def sandbox():
-    with ClaritySandbox() as box:
-        yield box
-
-
-@pytest.fixture
-def cli(tmp_path, sandbox):
-    return Cli(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-            "CLARITYBOT_SECRET_KEY": generate_key(),
-            "CLARITY_API_URL": sandbox.url,
-            "CLARITY_TIMEOUT_SECONDS": "2",
-        }
-    )
-
-
-@pytest.fixture
-def token(sandbox):
-    return sandbox.issue_token("shop")
-
-
-@pytest.fixture
-def token_file(tmp_path, token):
-    path = tmp_path / "token.txt"
-    path.write_text(token + "\n")
-    return path
-
-
-@pytest.fixture
-def source(cli, token_file):
-    code, out, _ = cli("sources", "add", "--label", "Shop", "--token-file", str(token_file))
-    assert code == 0
-    return out.strip()
 
 
 def test_keygen_prints_a_usable_key():

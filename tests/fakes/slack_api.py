@@ -29,6 +29,12 @@ class FakeSlack:
     errors: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
     public_channels: set[str] = field(default_factory=lambda: {"CPUBLIC", "C1"})
     members: set[str] = field(default_factory=lambda: {"C1"})
+    channel_names: dict[str, str] = field(
+        default_factory=lambda: {"general": "C1", "ux": "C0UX123"}
+    )
+    scopes: str = "commands,chat:write,files:write,channels:join,channels:read,groups:read,im:write"
+    limits: dict[str, int] = field(default_factory=dict)
+    retry_after: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FakeSlack:
@@ -86,11 +92,20 @@ class FakeSlack:
         if method == "auth.test":
             return {"ok": True, "team_id": self.team_id, "user_id": self.bot_user_id,
                     "bot_id": "BBOT", "url": "https://example.slack.com/"}  # fmt: skip
+        if method == "oauth.v2.access":  # an install of the app in workspace `team_id`
+            return {"ok": True, "app_id": "A1", "token_type": "bot", "scope": "commands,chat:write",
+                    "access_token": f"xoxb-{self.team_id}-{params.get('code')}",
+                    "bot_user_id": self.bot_user_id, "authed_user": {"id": "UINSTALLER"},
+                    "team": {"id": self.team_id, "name": f"Team {self.team_id}"},
+                    "enterprise": None, "is_enterprise_install": False}  # fmt: skip
         if method == "conversations.info":
             cid = params.get("channel", "")
             return {"ok": True, "channel": {"id": cid, "is_member": cid in self.members,
                                             "is_private": cid not in self.public_channels,
                                             "is_archived": False}}  # fmt: skip
+        if method == "conversations.list":
+            found = [{"id": cid, "name": name} for name, cid in self.channel_names.items()]
+            return {"ok": True, "channels": found, "response_metadata": {"next_cursor": ""}}
         if method == "conversations.join":
             self.members.add(channel or "")
             return {"ok": True, "channel": {"id": channel}}
@@ -105,10 +120,28 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = json.loads(params.get("files", "[]"))
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method in ("chat.postMessage", "chat.update") and not self._files_exist(params):
+            problem = "invalid slack file [json-pointer:/blocks/1/slack_file]"
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             return {"ok": True, "channel": channel, "ts": f"{time.time():.6f}",
                     "message_ts": f"{time.time():.6f}"}  # fmt: skip
         return {"ok": True}
+
+    def _files_exist(self, params: dict[str, Any]) -> bool:
+        """Like Slack: an image block may only show a file that was uploaded."""
+        blocks = params.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        ids = [
+            b["slack_file"]["id"] for b in blocks if b.get("type") == "image" and "slack_file" in b
+        ]
+        return all(self.uploads.get(i) for i in ids)
+
+    def rate_limit(self, method: str, retry_after: int = 1) -> None:
+        """Answer the next call of `method` with HTTP 429 and a Retry-After header."""
+        self.limits[method] = self.limits.get(method, 0) + 1
+        self.retry_after = retry_after
 
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
@@ -137,11 +170,26 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 params = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
             token = token or params.get("token")
+            if fake.limits.get(method):
+                fake.limits[method] -= 1
+                fake.answer("ratelimited", {"method": method}, token)
+                self.send_response(429)
+                self.send_header("Retry-After", str(fake.retry_after))
+                self.send_header("Content-Type", "application/json")
+                body = b'{"ok": false, "error": "ratelimited"}'
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             body = json.dumps(fake.answer(method, params, token)).encode()
-            self._send(200, body, "application/json")
+            self._send(200, body, "application/json", {"x-oauth-scopes": fake.scopes})
 
-        def _send(self, status: int, body: bytes, kind: str) -> None:
+        def _send(
+            self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
+            for name, value in (extra or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from slack_bolt.request import BoltRequest
-from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import create_app
+from bot.slack.posting import web_client
 from bot.slack.services import SlackServices
 from reports.clarity import ClarityClient
 from reports.sandbox import ClaritySandbox
@@ -86,7 +86,7 @@ def slack(engine, fake_slack, sandbox):
             clarity=ClarityClient(http=http, base_url=sandbox.url),
             clock=lambda: NOW,
         )
-        client = WebClient(token="xoxb-test", base_url=fake_slack.url)
+        client = web_client("xoxb-test", fake_slack.url)
         app = create_app(services, signing_secret=SECRET, client=client)
         fake_slack.reset()  # Bolt checks the bot token with auth.test at start-up
         yield SlackHarness(app, fake_slack, sandbox, services)

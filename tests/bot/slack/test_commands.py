@@ -128,18 +128,93 @@ def test_chart_is_uploaded_to_the_channel_with_its_summary(slack):
     connect(slack)
     response = slack.command("chart sessions 7")
     assert "Drawing the chart" in text_of(response)
-    (complete,) = slack.fake.wait_for("files.completeUploadExternal")
-    assert complete.params["channel_id"] == "C1"
-    assert "*Sessions* · Shop · last 7 days" in complete.params["initial_comment"]
-    assert "Latest: *" in complete.params["initial_comment"]
-    (png,) = [b for b in slack.fake.uploads.values() if b]
+    (message,) = slack.fake.wait_for("chat.postMessage")
+    assert message.params["channel"] == "C1"
+    section, image, actions = message.params["blocks"]
+    assert "*Sessions* · Shop · last 7 days" in section["text"]["text"]
+    assert "Latest: *" in section["text"]["text"]
+    (upload,) = slack.fake.called("files.completeUploadExternal")
+    assert "channel_id" not in upload.params  # shared by the image block, not a second message
+    assert image["slack_file"]["id"] == "F1" and image["alt_text"].startswith("Sessions, daily")
+    png = slack.fake.uploads["F1"]
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    labels = [(b["action_id"], b.get("style")) for b in actions["elements"]]
+    assert labels == [("chart_7", "primary"), ("chart_30", None), ("chart_90", None),
+                      ("chart_device", None)]  # fmt: skip
     assert len(slack.sandbox.calls) == 5  # drawn from stored history: no Clarity call
+
+
+def press(slack, message, action_id, *, team="T1", user="U1"):
+    """Click a button of a posted chart message."""
+    (button,) = [b for b in message.params["blocks"][-1]["elements"] if b["action_id"] == action_id]
+    return slack.interaction({
+        "type": "block_actions", "team": {"id": team}, "user": {"id": user}, "api_app_id": "A1",
+        "container": {"type": "message", "channel_id": "C1", "message_ts": "111.222"},
+        "channel": {"id": "C1"}, "message": {"ts": "111.222"}, "trigger_id": "t",
+        "response_url": slack.fake.response_url,
+        "actions": [{"action_id": action_id, "block_id": "chart_buttons", "type": "button",
+                     "value": button["value"]}],
+    })  # fmt: skip
+
+
+def test_buttons_redraw_the_chart_in_place_without_quota(slack):
+    connect(slack)
+    slack.command("chart rage_click_rate 7")
+    (message,) = slack.fake.wait_for("chat.postMessage")
+    assert press(slack, message, "chart_90").status == 200
+    (update,) = slack.fake.wait_for("chat.update")
+    assert (update.params["channel"], update.params["ts"]) == ("C1", "111.222")
+    assert "last 90 days" in update.params["blocks"][0]["text"]["text"]
+    styles = {b["action_id"]: b.get("style") for b in update.params["blocks"][-1]["elements"]}
+    assert styles["chart_90"] == "primary" and styles["chart_7"] is None
+    press(slack, update, "chart_device")
+    by_device = slack.fake.wait_for("chat.update", 2)[-1]
+    assert "Rage-click rate by device" in by_device.params["blocks"][0]["text"]["text"]
+    assert "Daily" in str(by_device.params["blocks"][-1])
+    assert slack.fake.called("chat.postMessage") == [message]  # no new messages
+    assert len(slack.sandbox.calls) == 5
+
+
+def test_a_button_cannot_reach_another_workspaces_source(slack):
+    connect(slack, team="T1")
+    slack.command("chart sessions 7")
+    (message,) = slack.fake.wait_for("chat.postMessage")
+    press(slack, message, "chart_30", team="T2")
+    (reply,) = [c.params for c in slack.fake.wait_for("respond", 2)[1:]]
+    assert "No Clarity project is connected here yet" in reply["text"]
+    assert slack.fake.called("chat.update") == []
+
+
+def test_a_forged_button_value_gets_an_answer_not_a_crash(slack):
+    connect(slack)
+    slack.command("chart sessions 7")
+    (message,) = slack.fake.wait_for("chat.postMessage")
+    message.params["blocks"][-1]["elements"][0]["value"] = "{not json"
+    press(slack, message, "chart_7")
+    assert "older message" in slack.fake.wait_for("respond", 2)[-1].params["text"]
+
+
+def test_an_image_slack_is_still_processing_is_retried(slack):
+    connect(slack)
+    slack.fake.fail("chat.postMessage", "invalid_blocks", times=2)
+    slack.command("chart sessions 7")
+    posts = slack.fake.wait_for("chat.postMessage", 3, timeout=10)
+    assert len(posts) == 3 and slack.fake.called("files.completeUploadExternal")[0]
+
+
+def test_slack_rate_limits_are_waited_out_with_retry_after(slack):
+    connect(slack)
+    slack.fake.rate_limit("chat.postMessage", retry_after=1)
+    started = time.monotonic()
+    slack.command("chart sessions 7")
+    slack.fake.wait_for("chat.postMessage", timeout=10)
+    assert time.monotonic() - started >= 1.0
+    assert [c.params["method"] for c in slack.fake.called("ratelimited")] == ["chat.postMessage"]
 
 
 def test_chart_in_a_private_channel_without_me_says_how_to_invite(slack):
     connect(slack)
-    slack.fake.fail("files.completeUploadExternal", "not_in_channel", channel="CPRIV")
+    slack.fake.fail("chat.postMessage", "not_in_channel", channel="CPRIV")
     slack.command("chart rage_click_rate 30", channel="CPRIV")
     reply = slack.responses(2)[-1]
     assert "/invite @claritybot" in reply["text"]
@@ -148,10 +223,19 @@ def test_chart_in_a_private_channel_without_me_says_how_to_invite(slack):
 
 def test_chart_in_a_public_channel_joins_once_and_posts(slack):
     connect(slack)
-    slack.fake.fail("files.completeUploadExternal", "not_in_channel", channel="CPUBLIC")
+    slack.fake.fail("chat.postMessage", "not_in_channel", channel="CPUBLIC")
     slack.command("chart scroll_depth 30", channel="CPUBLIC")
-    slack.fake.wait_for("files.completeUploadExternal", 2)
+    slack.fake.wait_for("chat.postMessage", 2)
     assert [c.params["channel"] for c in slack.fake.called("conversations.join")] == ["CPUBLIC"]
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "is_archived", "invalid_auth"])
+def test_post_errors_are_turned_into_fixes(slack, error):
+    connect(slack)
+    slack.fake.fail("chat.postMessage", error)
+    slack.command("chart sessions")
+    reply = slack.responses(2)[-1]["text"]
+    assert error not in reply and any(w in reply for w in ("Invite", "archived", "reinstall"))
 
 
 @pytest.mark.parametrize(
@@ -167,6 +251,7 @@ def test_another_workspace_cannot_reach_a_source_by_id(slack, engine, text):
     with Session(engine) as session:
         assert session.get(Source, source_id).status == "connected"
     assert slack.fake.called("files.completeUploadExternal") == []
+    assert slack.fake.called("chat.postMessage") == []
 
 
 def test_disconnect_forgets_the_token_and_keeps_history(slack, engine):

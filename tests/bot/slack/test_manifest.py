@@ -16,7 +16,8 @@ MANIFEST = yaml.safe_load(
 def test_the_manifest_declares_the_command_events_and_scopes_the_app_uses():
     (command,) = MANIFEST["features"]["slash_commands"]
     assert command["command"] == COMMAND and command["url"].endswith("/slack/events")
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened", "app_uninstalled", "tokens_revoked"]  # fmt: skip
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "files:write", "channels:join", "channels:read",

@@ -36,3 +36,19 @@ def test_the_owner_is_told_in_a_dm_when_the_token_is_rejected(engine, fake_slack
     assert "&lt;!channel&gt;" in dm.params["text"] and "<!channel>" not in dm.params["text"]
     notifier.day_lost(sid, "x", date(2026, 3, 9), ("pages",), "no run happened")
     assert len(fake_slack.called("chat.postMessage")) == 2
+
+
+def test_a_failed_delivery_is_told_to_whoever_set_it_up(engine, fake_slack, sandbox):
+    cipher = TokenCipher(generate_key())
+    token = sandbox.issue_token("shop")
+    created = datetime(2026, 3, 8, tzinfo=UTC)
+    sid = sources.add_source(engine, cipher=cipher, label="Shop", raw_token=token, now=created,
+                             owner_user_id="UOWNER")  # fmt: skip
+    notifier = SlackNotifier(engine=engine, client=WebClient(token="xoxb", base_url=fake_slack.url))
+    notifier.delivery_failed(4, sid, "Shop", "2026-03-10", "<#C9>", "This channel is archived.",
+                             "USETUP")  # fmt: skip
+    notifier.delivery_failed(5, sid, "Shop", "2026-03-10", "a@b.co", "550 <b>", None)
+    first, second = fake_slack.wait_for("chat.postMessage", 2)
+    assert first.params["channel"] == "USETUP" and "archived" in first.params["text"]
+    assert "`/clarity unsubscribe 4`" in first.params["text"]
+    assert second.params["channel"] == "UOWNER" and "550 &lt;b&gt;" in second.params["text"]

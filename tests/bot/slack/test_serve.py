@@ -8,13 +8,23 @@ import pytest
 
 from bot.slack.serve import make_server
 from bot.slack.settings import SlackSettings
+from bot.slack.unsubscribe import Unsubscribe
+from reports.mail import Links
+from reports.sources import add_source
+from reports.subscriptions import NewSubscription, list_subscriptions, subscribe
 from store.errors import ConfigError
-from tests.bot.slack.conftest import signed_headers
+from tests.bot.slack.conftest import NOW, signed_headers
 
 
 @pytest.fixture
-def served(slack):
-    server = make_server(slack.app, host="127.0.0.1", port=0)
+def links(slack):
+    return Links("https://bot.example.com", slack.services.cipher)
+
+
+@pytest.fixture
+def served(slack, links):
+    unsubscribe = Unsubscribe(engine=slack.services.engine, links=links, clock=lambda: NOW)
+    server = make_server(slack.app, host="127.0.0.1", port=0, unsubscribe=unsubscribe)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -50,3 +60,25 @@ def test_settings_say_what_is_missing():
            "SLACK_API_URL": "http://127.0.0.1:1/api"}  # fmt: skip
     http = SlackSettings.from_env(env)
     assert not http.socket_mode and http.port == 8080 and http.api_url.endswith("/api/")
+
+
+def test_one_click_unsubscribe_works_once_and_is_idempotent(served, slack, links):
+    services = slack.services
+    source = add_source(services.engine, cipher=services.cipher, label="Shop",
+                        raw_token=slack.sandbox.issue_token("shop"), now=NOW,
+                        workspace_id=services.workspace_id("T1"))  # fmt: skip
+    request = NewSubscription(source_id=source, metrics=["digest"], kind="email",
+                              destination="a@example.com")  # fmt: skip
+    sub = subscribe(services.engine, request, workspace_id=None, now=NOW)
+    path = links.unsubscribe_url(sub.id).removeprefix("https://bot.example.com")
+    with httpx.Client(base_url=served, timeout=5) as http:
+        page = http.get(path)  # a mail scanner following the link changes nothing
+        assert page.status_code == 200 and 'method="post"' in page.text
+        assert [s.id for s in list_subscriptions(services.engine)] == [sub.id]
+        forged = http.post(path.replace("t=", "t=0"), content="List-Unsubscribe=One-Click")
+        assert forged.status_code == 403
+        assert [s.id for s in list_subscriptions(services.engine)] == [sub.id]
+        for _ in range(2):  # RFC 8058 one-click, then again: same answer
+            done = http.post(path, content="List-Unsubscribe=One-Click")
+            assert done.status_code == 200 and "Unsubscribed" in done.text
+    assert list_subscriptions(services.engine) == []

@@ -1,0 +1,58 @@
+"""Scheduled reports into Slack: one message per report, its charts shown by image blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from slack_sdk import WebClient
+
+from bot.slack.chartmsg import CHART_DAYS, ChartRequest, buttons
+from bot.slack.posting import FIXES, ChartPost, Figure, Pacer, Poster, SlackPostError
+from bot.slack.text import escape
+from reports.cadence import WINDOW_DAYS
+from reports.charts import Chart
+from reports.compose import Report
+from reports.mail import SendError
+from reports.subscriptions import DIGEST
+from store.models import Subscription
+
+# Slack errors worth another try later; every other one needs a person (see posting.FIXES).
+TRANSIENT: Final = frozenset(
+    "ratelimited internal_error fatal_error service_unavailable request_timeout".split()
+)
+
+
+def report_post(report: Report, sub: Subscription) -> ChartPost:
+    """The message of one report (text escaped for mrkdwn: labels come from people)."""
+    head = (f"*{escape(report.source_label)}* · {report.title} · {report.period_label}\n"
+            f"{escape(report.headline)}")  # fmt: skip
+    notes = "".join(f"\n> {escape(n)}" for n in report.notes)
+    figures = tuple(Figure(Chart(c.png, c.alt_text), c.title, escape(c.line))
+                    for c in report.charts)  # fmt: skip
+    days = WINDOW_DAYS[sub.frequency]
+    single = [k for k in sub.metrics if k != DIGEST]
+    wanted = buttons(ChartRequest(sub.source_id, single[0], days)) if (
+        len(report.charts) == 1 and single and days in CHART_DAYS) else []  # fmt: skip
+    return ChartPost(figures, head + notes, wanted)
+
+
+class SlackSender:
+    """The Slack destination of the delivery dispatcher."""
+
+    def __init__(self, client: WebClient, *, pacer: Pacer | None = None) -> None:
+        self.poster = Poster(client, pacer=pacer)
+
+    def deliver(self, report: Report, sub: Subscription, now: datetime,
+                unsubscribe_url: str | None) -> str:  # fmt: skip
+        """Post the report; return `channel:ts`. SendError says whether a retry can help."""
+        try:
+            posted = self.poster.post(sub.destination, report_post(report, sub))
+        except SlackPostError as exc:
+            # Errors only a person can fix are final; anything else may pass: try again later.
+            transient = exc.kind in TRANSIENT or exc.kind not in FIXES
+            raise SendError(str(exc), transient=transient) from None
+        except Exception as exc:  # connection refused, timeouts: Slack or the network is down
+            raise SendError(f"Slack could not be reached ({type(exc).__name__}).",
+                            transient=True) from None  # fmt: skip
+        return f"{posted.channel}:{posted.ts or posted.file_id or ''}"

@@ -1,0 +1,190 @@
+"""`/clarity subscribe` and `unsubscribe`: scheduled reports managed from Slack."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.services import SlackServices
+from bot.slack.text import escape
+from reports import subscriptions as subs
+from reports.cadence import FREQUENCIES, parse_send_at, parse_weekday
+from reports.errors import UsageError
+from store.models import Source, Subscription
+
+SUBSCRIBE_VIEW: Final = "clarity_subscribe"
+STOP_ACTION: Final = "unsubscribe"
+_CHANNEL_REF: Final = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_MAILTO: Final = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+_TIME: Final = re.compile(r"^\d{1,2}:\d{2}$")
+USAGE: Final = (
+    "Usage: `/clarity subscribe <metric>[,<metric>…] [daily|weekly|monthly] "
+    "[#channel | email] [HH:MM] [project]`, e.g. `/clarity subscribe "
+    "rage_click_rate weekly #ux 09:00`. `/clarity subscribe` alone opens a form."
+)
+
+
+@dataclass
+class Parsed:
+    """What the inline form said; the channel defaults to where the command was typed."""
+
+    metrics: list[str]
+    frequency: str = "daily"
+    kind: str = "slack"
+    destination: str = ""
+    channel_name: str = ""
+    send_at: str = "09:00"
+    project: list[str] = field(default_factory=list)
+
+
+def parse_inline(args: list[str], channel: str) -> Parsed:
+    """Read `<metrics> [frequency] [#channel|email] [HH:MM] [project]`."""
+    if not args:
+        raise UsageError(USAGE)
+    parsed = Parsed([m for m in args[0].split(",") if m], destination=channel)
+    for word in args[1:]:
+        if word.lower() in FREQUENCIES:
+            parsed.frequency = word.lower()
+        elif match := _CHANNEL_REF.match(word):
+            parsed.destination = match.group(1)
+        elif word.startswith("#") and len(word) > 1:
+            parsed.channel_name = word[1:].lower()
+        elif (mail := _MAILTO.match(word)) or "@" in word and not word.startswith("<@"):
+            parsed.kind, parsed.destination = "email", mail.group(1) if mail else word
+        elif _TIME.match(word):
+            parsed.send_at = word
+        else:
+            parsed.project.append(word)
+    return parsed
+
+
+def channel_id(client: WebClient, name: str) -> str:
+    """Find a channel id by name (`#ux` as typed when Slack did not turn it into a link)."""
+    cursor = None
+    for _ in range(20):  # 20 pages of 200: enough for any workspace that names channels
+        try:
+            page = client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor,
+            )
+        except SlackApiError:
+            break
+        for found in page.get("channels") or []:
+            if found.get("name") == name:
+                return str(found["id"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    raise UsageError(f"I can't find a channel named #{escape(name)}. If it is private, "
+                     "`/invite @claritybot` there first.")  # fmt: skip
+
+
+def confirm(services: SlackServices, sub: Subscription, source: Source) -> str:
+    """Say what was set up, when it goes out next, and how to stop it."""
+    when = subs.schedule_text(services.engine, sub, services.clock())
+    return (
+        f"Subscribed: {', '.join(f'`{m}`' for m in sub.metrics)} of *{escape(source.label)}* "
+        f"to {subs.where(sub)}, {when}. Stop with `/clarity unsubscribe {sub.id}`."
+    )
+
+
+def subscription_lines(services: SlackServices, items: list[Subscription]) -> list[str]:
+    """One line per subscription, for the list and the App Home."""
+    now = services.clock()
+    return [f"`{s.id}` {', '.join(s.metrics)} → {subs.where(s)} · "
+            f"{subs.schedule_text(services.engine, s, now)}" for s in items]  # fmt: skip
+
+
+def list_blocks(services: SlackServices, items: list[Subscription]) -> list[dict[str, Any]]:
+    """The subscriptions with a Stop button each (at most 45: Slack allows 50 blocks)."""
+    if not items:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text":
+                 "No subscriptions here yet. `/clarity subscribe` sets one up."}}]  # fmt: skip
+    lines = subscription_lines(services, items)
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]},
+         "accessory": {"type": "button", "action_id": STOP_ACTION, "value": str(s.id),
+                       "style": "danger", "text": {"type": "plain_text", "text": "Stop"}}}
+        for s, line in zip(items[:45], lines, strict=False)
+    ]  # fmt: skip
+
+
+def request_from(parsed: Parsed, source: Source, user: str) -> subs.NewSubscription:
+    """Turn the parsed words into a subscription request (weekly: Mondays; monthly: the 1st)."""
+    parse_send_at(parsed.send_at)
+    return subs.NewSubscription(
+        source_id=source.id or 0, metrics=parsed.metrics, kind=parsed.kind,
+        destination=parsed.destination, frequency=parsed.frequency, weekday=parse_weekday("mon"),
+        month_day=1, send_at=parsed.send_at, created_by=user,
+    )  # fmt: skip
+
+
+def subscribe_view(sources: list[Source], channel: str) -> dict[str, Any]:
+    """The subscribe form: project, metrics, frequency, channel or email, time."""
+    from reports.catalogue import CATALOGUE
+
+    def option(text: str, value: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
+
+    metric_options = [option("Digest (six key metrics)", subs.DIGEST),
+                      *(option(m.label, m.key) for m in CATALOGUE)][:100]  # fmt: skip
+    return {
+        "type": "modal", "callback_id": SUBSCRIBE_VIEW, "private_metadata": channel,
+        "title": {"type": "plain_text", "text": "Subscribe"},
+        "submit": {"type": "plain_text", "text": "Subscribe"},
+        "blocks": [
+            _select("project", "Project", [option(s.label, str(s.id)) for s in sources]),
+            _block("metrics", "Metrics", {"type": "multi_static_select", "action_id": "value",
+                                          "options": metric_options, "max_selected_items": 6}),
+            _select("frequency", "How often", [option(f.capitalize(), f) for f in FREQUENCIES]),
+            _block("channel", "Channel", {"type": "conversations_select", "action_id": "value",
+                                          "default_to_current_conversation": True,
+                                          "filter": {"include": ["public", "private"]}},
+                   optional=True),
+            _block("email", "…or email address", {"type": "plain_text_input",
+                                                  "action_id": "value"}, optional=True),
+            _block("time", "Send at (local time)", {"type": "timepicker", "action_id": "value",
+                                                    "initial_time": "09:00"}),
+        ],
+    }  # fmt: skip
+
+
+def _select(block: str, label: str, options: list[dict[str, Any]]) -> dict[str, Any]:
+    element = {"type": "static_select", "action_id": "value", "options": options[:100],
+               "initial_option": options[0]}  # fmt: skip
+    return _block(block, label, element)
+
+
+def _block(
+    block: str, label: str, element: dict[str, Any], optional: bool = False
+) -> dict[str, Any]:
+    return {"type": "input", "block_id": block, "optional": optional, "element": element,
+            "label": {"type": "plain_text", "text": label}}  # fmt: skip
+
+
+def from_view(view: dict[str, Any], user: str) -> subs.NewSubscription:
+    """Read a submitted subscribe form (values are Slack's, checked again by `subscribe`)."""
+    values = view["state"]["values"]
+
+    def get(block: str) -> Any:
+        return values.get(block, {}).get("value", {})
+
+    email = (get("email").get("value") or "").strip()
+    channel = get("channel").get("selected_conversation") or view.get("private_metadata", "")
+    try:
+        source_id = int((get("project").get("selected_option") or {}).get("value", ""))
+    except ValueError:
+        raise UsageError("Pick a project.") from None
+    return subs.NewSubscription(
+        source_id=source_id,
+        metrics=[o["value"] for o in get("metrics").get("selected_options") or []],
+        kind="email" if email else "slack", destination=email or channel,
+        frequency=(get("frequency").get("selected_option") or {}).get("value", "daily"),
+        send_at=get("time").get("selected_time") or "09:00", created_by=user,
+    )  # fmt: skip

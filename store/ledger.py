@@ -1,0 +1,158 @@
+"""The delivery ledger: a (subscription, period) row is claimed before anything is sent.
+
+States: claimed → sending → sent, or → retrying → (claimed again) …, or → failed. A row left
+in `claimed` by a dead process was provably never sent and is taken over; a row left in
+`sending` may have gone out, so it becomes `unknown` and is never sent again (a missing
+report is better than a duplicate; `claritybot deliveries` shows which it was).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from store.models import Delivery
+
+LEASE: Final = timedelta(minutes=10)
+RETRY_MINUTES: Final = (1, 5, 15, 60)  # waits before attempts 2, 3, 4, 5
+MAX_ATTEMPTS: Final = 5
+FINAL: Final = frozenset({"sent", "failed", "unknown", "skipped"})
+
+
+def get(engine: Engine, *, subscription_id: int, period: str) -> Delivery | None:
+    """Return the ledger row of one period, if any."""
+    with Session(engine) as session:
+        return session.exec(
+            select(Delivery).where(
+                Delivery.subscription_id == subscription_id, Delivery.period == period
+            )
+        ).first()
+
+
+def claim_new(engine: Engine, *, subscription_id: int, period: str, due_at: datetime,
+              owner: str, now: datetime) -> Delivery | None:  # fmt: skip
+    """Insert the period's row as ours; None when any row for it already exists."""
+    row = Delivery(subscription_id=subscription_id, period=period, due_at=due_at,
+                   status="claimed", owner=owner, lease_until=now + LEASE, created_at=now,
+                   updated_at=now)  # fmt: skip
+    try:
+        with Session(engine) as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            session.expunge(row)
+            return row
+    except IntegrityError:
+        return None
+
+
+def take_over(
+    engine: Engine,
+    row: Delivery,
+    *,
+    owner: str,
+    now: datetime,
+    is_dead: Callable[[str], bool | None],
+    sent_check: Callable[[Delivery], bool | None] | None = None,
+) -> Delivery | None:
+    """Claim an existing row that is due again (retrying) or whose owner died before sending.
+
+    A `sending` row whose owner is gone may have been sent: `sent_check` can tell for some
+    destinations (the outbox file is there or not); otherwise it becomes `unknown`.
+    """
+    if row.status in FINAL:
+        return None
+    if row.status == "retrying":
+        if row.next_attempt_at is not None and row.next_attempt_at > now:
+            return None
+    else:
+        dead = is_dead(row.owner or "")
+        expired = row.lease_until is not None and row.lease_until <= now
+        if row.owner == owner or dead is False or (dead is None and not expired):
+            return None
+        if row.status == "sending":
+            verdict = sent_check(row) if sent_check else None
+            if verdict is True:
+                note = "found complete after the sending process stopped"
+                _set(engine, row, "sending", status="sent", sent_at=now, updated_at=now,
+                     note=note, lease_until=None)  # fmt: skip
+                return None
+            if verdict is None:
+                _set(engine, row, "sending", status="unknown", updated_at=now, error=(
+                    "The process sending it stopped mid-send; it may or may not have arrived, "
+                    "so it is not sent again."))  # fmt: skip
+                return None
+    if not _set(engine, row, row.status, status="claimed", owner=owner, lease_until=now + LEASE,
+                updated_at=now):  # fmt: skip
+        return None  # another process won the race
+    return get(engine, subscription_id=row.subscription_id, period=row.period)
+
+
+def _set(engine: Engine, row: Delivery, expected: str, **values: Any) -> bool:
+    """Conditional update: only if the row is still in `expected` with the same owner."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == row.id, col(Delivery.status) == expected,
+                   col(Delivery.owner) == row.owner)
+            .values(**values)
+        )  # fmt: skip
+    return bool(result.rowcount == 1)
+
+
+def sending(engine: Engine, row: Delivery, *, now: datetime) -> bool:
+    """Say a send is about to leave (committed before the network call)."""
+    ok = _set(engine, row, "claimed", status="sending", sending_at=now, updated_at=now,
+              attempts=row.attempts + 1, lease_until=now + LEASE)  # fmt: skip
+    if ok:
+        row.status, row.attempts = "sending", row.attempts + 1
+    return ok
+
+
+def sent(engine: Engine, row: Delivery, *, now: datetime, message_id: str,
+         note: str | None) -> None:  # fmt: skip
+    """Record a send that went out, with what identifies it (Slack ts, Message-ID, file)."""
+    _set(engine, row, "sending", status="sent", sent_at=now, updated_at=now,
+         message_id=message_id[:300], note=note, error=None, lease_until=None)  # fmt: skip
+
+
+def failed(engine: Engine, row: Delivery, *, now: datetime, error: str, transient: bool) -> str:
+    """Record a failed send: retried later when transient and attempts remain; else failed."""
+    # A failure before anything was sent (building the report) counts as an attempt too.
+    attempts = row.attempts + (1 if row.status == "claimed" else 0)
+    if transient and attempts < MAX_ATTEMPTS:
+        wait = timedelta(minutes=RETRY_MINUTES[min(attempts, len(RETRY_MINUTES)) - 1])
+        _set(engine, row, row.status, status="retrying", next_attempt_at=now + wait,
+             error=error[:2000], attempts=attempts, updated_at=now, lease_until=None)  # fmt: skip
+        return "retrying"
+    _set(engine, row, row.status, status="failed", error=error[:2000], attempts=attempts,
+         updated_at=now, lease_until=None)  # fmt: skip
+    return "failed"
+
+
+def skipped(engine: Engine, row: Delivery, *, now: datetime, reason: str) -> None:
+    """Record a period deliberately not sent (no data, and the subscription says skip)."""
+    _set(engine, row, "claimed", status="skipped", note=reason, updated_at=now, lease_until=None)
+
+
+def open_rows(engine: Engine, subscription_ids: Sequence[int]) -> list[Delivery]:
+    """Rows not yet final for these subscriptions (retries and stranded claims)."""
+    if not subscription_ids:
+        return []
+    with Session(engine) as session:
+        return list(session.exec(
+            select(Delivery).where(col(Delivery.subscription_id).in_(subscription_ids),
+                                   col(Delivery.status).not_in(FINAL))
+        ).all())  # fmt: skip
+
+
+def recent(engine: Engine, *, limit: int = 100) -> list[Delivery]:
+    """The newest ledger rows first."""
+    with Session(engine) as session:
+        query = select(Delivery).order_by(col(Delivery.due_at).desc(), col(Delivery.id).desc())
+        return list(session.exec(query.limit(limit)).all())
