@@ -120,13 +120,23 @@ def get_metric(key: str) -> Metric:
     return metric
 
 
+def split_by(metric: Metric, group: str, dimension: str, what: str) -> Metric:
+    """Return a daily metric split by a fetch group's dimension (device, page URL...)."""
+    if metric.is_breakdown:
+        raise UsageError(f"{metric.key} is a breakdown; only daily metrics split by {what}.")
+    return replace(metric, key=f"{metric.key}_by_{what}", label=f"{metric.label} by {what}",
+                   category="breakdown", source="rows", group=group, dimension=dimension,
+                   description=f"{metric.description}, per {what}")  # fmt: skip
+
+
 def by_device(metric: Metric) -> Metric:
     """Return a daily metric split by device type (from the `devices` fetch group's slices)."""
-    if metric.is_breakdown:
-        raise UsageError(f"{metric.key} is a breakdown; only daily metrics split by device.")
-    return replace(metric, key=f"{metric.key}_by_device", label=f"{metric.label} by device",
-                   category="breakdown", source="rows", group="devices", dimension="device",
-                   description=f"{metric.description}, per device type")  # fmt: skip
+    return split_by(metric, "devices", "device", "device")
+
+
+def by_page(metric: Metric) -> Metric:
+    """Return a daily metric split by page (from the `pages` fetch group's slices)."""
+    return split_by(metric, "pages", "url", "page")
 
 
 def by_category() -> dict[str, list[Metric]]:

@@ -13,11 +13,13 @@ from typing import Final
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from reports.ai import Summarizer
 from reports.cadence import WINDOW_DAYS, Occurrence
 from reports.catalogue import get_metric
 from reports.charts import DIGEST_METRICS, ChartMaker
 from reports.charts.line import week_change
 from reports.charts.style import format_change, format_value
+from reports.facts import compute
 from reports.query import Series, series
 from reports.subscriptions import DIGEST
 from reports.timezones import parse_timezone, yesterday
@@ -25,6 +27,7 @@ from store import repository
 from store.db import session_scope
 from store.models import Snapshot, Source, Subscription
 
+SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
 TITLES: Final = {"daily": "Daily report", "weekly": "Weekly report", "monthly": "Monthly report"}
 
 
@@ -53,6 +56,8 @@ class Report:
     headline: str
     notes: tuple[str, ...]
     has_data: bool
+    summary: str = ""  # written summary, when the subscription asks for one
+    summary_source: str = ""  # "ai" or "template"
 
     @property
     def subject(self) -> str:
@@ -78,7 +83,8 @@ def metric_line(data: Series) -> str:
 
 
 def compose(engine: Engine, charts: ChartMaker, sub: Subscription, source: Source,
-            occurrence: Occurrence, *, note: str | None = None) -> Report:  # fmt: skip
+            occurrence: Occurrence, *, note: str | None = None,
+            summarizer: Summarizer | None = None) -> Report:  # fmt: skip
     """Build the report of one period from stored history (no Clarity call)."""
     as_of = occurrence.due_at
     with session_scope(engine) as session:
@@ -110,9 +116,21 @@ def compose(engine: Engine, charts: ChartMaker, sub: Subscription, source: Sourc
     if not has_data:
         notes += (f"No data for these {days} days: is the Clarity project still connected?",)
     headline = lines[0][1] if lines else (made[0].title if made else "no metrics")
+    summary = None
+    if sub.summary and summarizer is not None:
+        # The metrics asked for by name first, then the digest's.
+        ordered = [k for k in sub.metrics if k != DIGEST] + [
+            k for k in keys if k not in sub.metrics
+        ]
+        daily = [get_metric(k) for k in ordered if not get_metric(k).is_breakdown]
+        daily = daily[:SUMMARY_METRICS]
+        found = [compute(engine, source_id=sid, metric=m, now=as_of, source_label=source.label)
+                 for m in daily]  # fmt: skip
+        summary = summarizer.summarize(found)
     return Report(sub.id or 0, occurrence.period, source.label, TITLES[sub.frequency],
                   period_label(sub.frequency, last_day, days), last_day, tuple(made), headline,
-                  notes, has_data)  # fmt: skip
+                  notes, has_data, summary.text if summary else "",
+                  summary.source if summary else "")  # fmt: skip
 
 
 def _any_day(engine: Engine, source_id: int, last_day: date, days: int) -> bool:

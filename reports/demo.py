@@ -130,7 +130,8 @@ def deliver_digest(engine: Engine, source_id: int, outbox: Path, *, created: dat
     mine = [s for s in list_subscriptions(engine) if s.destination == str(outbox)]
     sub = mine[0] if mine else subscribe(engine, NewSubscription(
         source_id=source_id, metrics=["digest", "sessions", "rage_click_rate"], kind="outbox",
-        destination=str(outbox), created_by="demo"), workspace_id=None, now=created)  # fmt: skip
+        destination=str(outbox), created_by="demo", summary=True), workspace_id=None,
+        now=created)  # fmt: skip
     Dispatcher(engine=engine, senders={"outbox": OutboxSender()}, owner="demo",
                charts=ChartMaker()).tick(now)  # fmt: skip
     found = sorted(outbox.glob(f"{eml_path(sub, '').stem}*.eml"))

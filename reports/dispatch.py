@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from reports.ai import Summarizer
 from reports.cadence import Cadence, Occurrence, due_between, latest_due
 from reports.charts import ChartMaker
 from reports.compose import Report, compose
@@ -50,6 +51,7 @@ class Dispatcher:
     charts: ChartMaker
     notifier: Notifier = LogNotifier()  # noqa: RUF009 - stateless
     links: Links | None = None
+    summarizer: Summarizer = field(default_factory=lambda: Summarizer(None))
     is_dead: Callable[[str], bool | None] = owner_is_dead
 
     def tick(self, now: datetime) -> Counter[str]:
@@ -138,7 +140,8 @@ class Dispatcher:
         if sender is None:
             return self._give_up(row, sub, source, MISSING[sub.destination_kind], now)
         try:
-            report = compose(self.engine, self.charts, sub, source, occurrence, note=note)
+            report = compose(self.engine, self.charts, sub, source, occurrence, note=note,
+                             summarizer=self.summarizer)  # fmt: skip
         except Exception as exc:  # a bug or a database hiccup: keep the period, retry later
             log.exception("building report %s/%s failed", sub.id, row.period)
             return ledger.failed(self.engine, row, now=now, error=f"building it failed: {exc}",

@@ -24,6 +24,9 @@ ENV_VARS: Final = {
     "SMTP_USERNAME": ("", "SMTP user (or in SMTP_URL)"),
     "SMTP_PASSWORD": ("", "SMTP password (or in SMTP_URL)"),
     "MAIL_FROM": ("", "sender address of email digests"),
+    "OPENAI_API_KEY": ("", "turns on AI phrasing of report summaries (checked against the facts)"),
+    "OPENAI_BASE_URL": ("", "an OpenAI-compatible API instead of OpenAI's"),
+    "OPENAI_MODEL": ("gpt-4o-mini", "model for AI summaries"),
     "PUBLIC_URL": ("", "public address of `claritybot serve`, for unsubscribe links in email"),
 }
 

@@ -22,8 +22,7 @@ from store.db import make_engine
 from store.migrate import ensure_schema
 
 if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
-    from slack_sdk import WebClient
-
+    from bot.slack.clients import WorkspaceClients
     from reports.dispatch import Dispatcher
 
 
@@ -100,6 +99,7 @@ class Runtime:
 
     def dispatcher(self, owner: str | None = None) -> Dispatcher:
         """The delivery dispatcher, with every destination this environment can reach."""
+        from reports.ai import AiSettings, Summarizer
         from reports.charts import ChartMaker
         from reports.dispatch import Dispatcher
         from reports.mail import EmailSender, Links, SmtpSender, SmtpSettings
@@ -109,32 +109,36 @@ class Runtime:
         smtp = SmtpSettings.from_env(self.environ)
         if smtp is not None:
             senders["email"] = EmailSender(SmtpSender(smtp))
-        if client := self._slack_client():
+        if clients := self._slack_clients():
             from bot.slack.deliver import SlackSender
 
-            senders["slack"] = SlackSender(client)
+            senders["slack"] = SlackSender(clients)
         public = self.environ.get("PUBLIC_URL", "").strip()
         links = Links(public, self.cipher) if public else None
+        summarizer = Summarizer(AiSettings.from_env(self.environ))
         return Dispatcher(engine=self.engine, senders=senders, owner=owner or process_owner(),
-                          charts=ChartMaker(), notifier=self._notifier(), links=links)  # fmt: skip
+                          charts=ChartMaker(), notifier=self._notifier(), links=links,
+                          summarizer=summarizer)  # fmt: skip
 
-    def _slack_client(self) -> WebClient | None:
+    def _slack_clients(self) -> WorkspaceClients | None:
+        """Slack for the worker: the one bot token, or each OAuth install's; None without."""
         token = self.environ.get("SLACK_BOT_TOKEN", "").strip()
-        if not token:
+        client_id = self.environ.get("SLACK_CLIENT_ID", "").strip()
+        if not token and not client_id:
             return None
-        from bot.slack.posting import web_client
+        from bot.slack.clients import WorkspaceClients
 
-        return web_client(token, self.environ.get("SLACK_API_URL", "").strip()
-                          or "https://slack.com/api/")  # fmt: skip
+        api = self.environ.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
+        return WorkspaceClients(self.engine, api_url=api, bot_token=token, client_id=client_id)
 
     def _notifier(self) -> Notifier:
         """DM owners in Slack when a bot token is configured; otherwise log."""
-        client = self._slack_client()
-        if client is None:
+        clients = self._slack_clients()
+        if clients is None:
             return LogNotifier()
         from bot.slack.notify import SlackNotifier
 
-        return SlackNotifier(engine=self.engine, client=client)
+        return SlackNotifier(engine=self.engine, clients=clients)
 
     def close(self) -> None:
         """Release connections."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from slack_sdk import WebClient
-
 from bot.slack.chartmsg import CHART_DAYS, ChartRequest, buttons
+from bot.slack.clients import WorkspaceClients
 from bot.slack.posting import FIXES, ChartPost, Figure, Pacer, Poster, SlackPostError
 from bot.slack.text import escape
 from reports.cadence import WINDOW_DAYS
@@ -28,6 +27,8 @@ def report_post(report: Report, sub: Subscription) -> ChartPost:
     head = (f"*{escape(report.source_label)}* · {report.title} · {report.period_label}\n"
             f"{escape(report.headline)}")  # fmt: skip
     notes = "".join(f"\n> {escape(n)}" for n in report.notes)
+    if report.summary:  # website labels may be in it: escaped like everything else
+        notes += f"\n{escape(report.summary)}"
     figures = tuple(Figure(Chart(c.png, c.alt_text), c.title, escape(c.line))
                     for c in report.charts)  # fmt: skip
     days = WINDOW_DAYS[sub.frequency]
@@ -40,14 +41,19 @@ def report_post(report: Report, sub: Subscription) -> ChartPost:
 class SlackSender:
     """The Slack destination of the delivery dispatcher."""
 
-    def __init__(self, client: WebClient, *, pacer: Pacer | None = None) -> None:
-        self.poster = Poster(client, pacer=pacer)
+    def __init__(self, clients: WorkspaceClients, *, pacer: Pacer | None = None) -> None:
+        self.clients, self.pacer = clients, pacer or Pacer()
 
     def deliver(self, report: Report, sub: Subscription, now: datetime,
                 unsubscribe_url: str | None) -> str:  # fmt: skip
         """Post the report; return `channel:ts`. SendError says whether a retry can help."""
+        client = self.clients.for_workspace(sub.workspace_id)
+        if client is None:
+            raise SendError("claritybot is not installed in this Slack workspace any more: "
+                            "reinstall it, then subscribe again.", transient=False)  # fmt: skip
         try:
-            posted = self.poster.post(sub.destination, report_post(report, sub))
+            posted = Poster(client, pacer=self.pacer).post(sub.destination,
+                                                           report_post(report, sub))  # fmt: skip
         except SlackPostError as exc:
             # Errors only a person can fix are final; anything else may pass: try again later.
             transient = exc.kind in TRANSIENT or exc.kind not in FIXES

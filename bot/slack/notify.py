@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.slack.clients import WorkspaceClients
 from bot.slack.text import escape
 from reports.scheduler import LogNotifier
 from store.models import Source
@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 class SlackNotifier(LogNotifier):
     """Logs like the default notifier, and DMs the person who connected the source."""
 
-    def __init__(self, *, engine: Engine, client: WebClient) -> None:
-        self._engine, self._client = engine, client
+    def __init__(self, *, engine: Engine, clients: WorkspaceClients) -> None:
+        self._engine, self._clients = engine, clients
 
     def source_disabled(self, source_id: int, label: str, reason: str) -> None:
         """Tell the owner their token stopped working, and how to fix it."""
@@ -43,24 +43,17 @@ class SlackNotifier(LogNotifier):
         text = (f"The {escape(label)} report for {period} could not be delivered to {where}: "
                 f"{escape(reason)} Fix it, or stop it with `/clarity unsubscribe "
                 f"{subscription_id}`.")  # fmt: skip
-        if user:
-            self._send(user, text)
-        else:
-            self._dm(source_id, text)
+        self._dm(source_id, text, user=user)
 
-    def _send(self, user: str, text: str) -> None:
-        try:
-            self._client.chat_postMessage(channel=user, text=text)
-        except SlackApiError as exc:
-            log.warning("could not DM %s: %s", user, exc.response.get("error"))
-
-    def _dm(self, source_id: int, text: str) -> None:
+    def _dm(self, source_id: int, text: str, *, user: str | None = None) -> None:
+        """DM `user`, else the person who connected the source, in that source's workspace."""
         with Session(self._engine) as session:
             source = session.get(Source, source_id)
-        if source is None or not source.owner_user_id:
-            return  # connected from the command line: the log is where the news goes
+        to = user or (source.owner_user_id if source else None)
+        client = self._clients.for_workspace(source.workspace_id) if source else None
+        if not to or client is None:
+            return  # set up from the command line, or no Slack here: the log has the news
         try:
-            self._client.chat_postMessage(channel=source.owner_user_id, text=text)
+            client.chat_postMessage(channel=to, text=text)
         except SlackApiError as exc:
-            log.warning("could not DM the owner of source %s: %s", source_id,
-                        exc.response.get("error"))  # fmt: skip
+            log.warning("could not DM about source %s: %s", source_id, exc.response.get("error"))

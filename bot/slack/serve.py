@@ -54,6 +54,16 @@ def make_server(app: App, *, host: str, port: int, threads: int = 8,
     )
 
 
+def shutdown(server: Any) -> None:
+    """Stop a running server from any thread (tests, benchmarks).
+
+    Its sockets are closed by waitress's own loop: closing them from another thread races the
+    loop's select() and dies with a bad file descriptor.
+    """
+    server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
+    server.task_dispatcher.shutdown()
+
+
 def serve_http(app: App, *, host: str, port: int, unsubscribe: Unsubscribe | None = None) -> None:
     """Serve until interrupted."""
     server = make_server(app, host=host, port=port, unsubscribe=unsubscribe)

@@ -6,9 +6,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import Loopback
 
 
 @dataclass
@@ -19,7 +21,7 @@ class Call:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(Loopback):
     """Answers like Slack; `fail()` makes a method return an error (optionally per channel)."""
 
     team_id: str = "T1"
@@ -38,23 +40,16 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> FakeSlack:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(_handler(self))
         return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        return f"{self.base}/api/"
 
     @property
     def response_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/respond/1"
+        return f"{self.base}/respond/1"
 
     def fail(self, method: str, error: str, *, channel: str | None = None, times: int = 1) -> None:
         self.errors.setdefault((method, channel), []).extend([error] * times)
@@ -114,7 +109,7 @@ class FakeSlack:
             self.uploads[file_id] = b""
             return {
                 "ok": True,
-                "upload_url": f"{self.url[:-5]}/upload/{file_id}",
+                "upload_url": f"{self.base}/upload/{file_id}",
                 "file_id": file_id,
             }
         if method == "files.completeUploadExternal":

@@ -232,3 +232,25 @@ def test_an_outbox_send_cut_off_midway_is_checked(engine, history, tmp_path, wri
     (row,) = rows(engine)
     assert row.status == "sent"
     assert (row.note == "found complete after the sending process stopped") is written
+
+
+def test_a_summary_is_written_when_asked_for(engine, history):
+    from reports.ai import AiSettings, Summarizer
+    from tests.fakes.openai_api import FakeOpenAI
+
+    recorder = Recorder()
+    add(engine, history, kind="email", destination="a@example.com", summary=True,
+        metrics=["rage_click_rate"])  # fmt: skip
+    add(engine, history, kind="email", destination="b@example.com")  # no summary asked
+    fake = FakeOpenAI(answer="Rage clicks eased on the week; checkout drives most of them.").start()
+    try:
+        d = dispatcher(engine, {"email": recorder})
+        d.summarizer = Summarizer(AiSettings("sk-test", fake.url, "m", 5.0))
+        assert d.tick(NOW) == {"sent": 2}
+    finally:
+        fake.stop()
+    asked, plain = (r for _, _, r in sorted(recorder.sent, key=lambda s: s[0]))
+    assert (asked.summary, asked.summary_source) == (fake.answer, "ai")
+    assert (plain.summary, plain.summary_source) == ("", "") and len(fake.requests) == 1
+    sent = fake.requests[0]["json"]["messages"][1]["content"]
+    assert "Rage-click rate" in sent and "eyJ" not in sent  # facts only, never a token

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import httpx
-from slack_sdk import WebClient
 
+from bot.slack.clients import WorkspaceClients
 from bot.slack.notify import SlackNotifier
 from reports import sources
 from reports.clarity import ClarityClient
@@ -14,6 +14,10 @@ from store import quota
 from store.crypto import TokenCipher, generate_key
 
 
+def one_token(engine, fake_slack):
+    return WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb")
+
+
 def test_the_owner_is_told_in_a_dm_when_the_token_is_rejected(engine, fake_slack, sandbox):
     cipher = TokenCipher(generate_key())
     created = datetime(2026, 3, 8, 12, tzinfo=UTC)
@@ -21,7 +25,7 @@ def test_the_owner_is_told_in_a_dm_when_the_token_is_rejected(engine, fake_slack
                              raw_token=sandbox.issue_token("shop"), now=created,
                              owner_user_id="UOWNER")  # fmt: skip
     sandbox.revoke("shop")
-    notifier = SlackNotifier(engine=engine, client=WebClient(token="xoxb", base_url=fake_slack.url))
+    notifier = SlackNotifier(engine=engine, clients=one_token(engine, fake_slack))
     with httpx.Client() as http:
         snap = Snapshotter(engine=engine, client=ClarityClient(http=http, base_url=sandbox.url),
                            cipher=cipher)  # fmt: skip
@@ -44,7 +48,7 @@ def test_a_failed_delivery_is_told_to_whoever_set_it_up(engine, fake_slack, sand
     created = datetime(2026, 3, 8, tzinfo=UTC)
     sid = sources.add_source(engine, cipher=cipher, label="Shop", raw_token=token, now=created,
                              owner_user_id="UOWNER")  # fmt: skip
-    notifier = SlackNotifier(engine=engine, client=WebClient(token="xoxb", base_url=fake_slack.url))
+    notifier = SlackNotifier(engine=engine, clients=one_token(engine, fake_slack))
     notifier.delivery_failed(4, sid, "Shop", "2026-03-10", "<#C9>", "This channel is archived.",
                              "USETUP")  # fmt: skip
     notifier.delivery_failed(5, sid, "Shop", "2026-03-10", "a@b.co", "550 <b>", None)

@@ -21,8 +21,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, func, select
 
 from bot.cli.misc import multi_workspace_app
+from bot.slack.clients import WorkspaceClients
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SCOPES, installation_store
-from bot.slack.serve import make_server
+from bot.slack.serve import make_server, shutdown
 from bot.slack.services import SlackServices
 from bot.slack.settings import SlackSettings
 from bot.slack.text import HELP
@@ -116,10 +117,8 @@ def served(engine, fake_slack):
         client = Served(f"http://127.0.0.1:{server.effective_port}", services, fake_slack)
         yield client
         client.http.close()
-        # Closed from waitress's own loop: closing its sockets from here races its select().
-        server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
+        shutdown(server)
         thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
         assert not thread.is_alive()
 
 
@@ -275,3 +274,16 @@ def test_settings_for_a_multi_workspace_install():
         SlackSettings.from_env(oauth | {"SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"})
     with pytest.raises(ConfigError, match="SLACK_CLIENT_ID"):  # the way out is named too
         SlackSettings.from_env({})
+
+
+def test_the_worker_reaches_each_workspace_with_its_own_install(served):
+    served.install("T1", "code-1")
+    served.install("T2", "code-2")
+    clients = WorkspaceClients(served.services.engine, api_url=served.fake.url,
+                               client_id=CLIENT_ID)  # fmt: skip
+    engine_ws = served.services.workspace_id
+    assert clients.for_workspace(engine_ws("T2")).token == "xoxb-T2-code-2"
+    assert clients.for_workspace(engine_ws("T1")).token == "xoxb-T1-code-1"
+    assert clients.for_workspace(engine_ws("T3")) is None  # never installed
+    served.event({"type": "app_uninstalled"}, team="T2")
+    assert clients.for_workspace(engine_ws("T2")) is None

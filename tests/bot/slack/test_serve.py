@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.slack.serve import make_server
+from bot.slack.serve import make_server, shutdown
 from bot.slack.settings import SlackSettings
 from bot.slack.unsubscribe import Unsubscribe
 from reports.mail import Links
@@ -28,8 +28,9 @@ def served(slack, links):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    shutdown(server)
     thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 def flat(headers):

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.slack.clients import WorkspaceClients
+from bot.slack.deliver import SlackSender
+from reports.compose import Report, ReportChart
+from reports.mail import SendError
+from store.models import Subscription
+from tests.bot.slack.conftest import NOW
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+def report(label="<!here> Shop"):
+    chart = ReportChart("sessions", "Sessions", PNG, "Sessions, daily.", "Sessions: 738 <b>")
+    return Report(3, "2026-03-10", label, "Daily report", "Mon 9 Mar 2026", date(2026, 3, 9),
+                  (chart,), "Sessions: 738", ("Mon 9 Mar is not in yet <x>",), True)  # fmt: skip
+
+
+def sub():
+    return Subscription(id=3, workspace_id=1, source_id=1, metrics=["sessions"],
+                        destination_kind="slack", destination="C1", frequency="daily")  # fmt: skip
+
+
+def test_a_report_is_one_message_with_escaped_text_and_buttons(engine, fake_slack):
+    sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb"))
+    assert sender.deliver(report(), sub(), NOW, None).startswith("C1:")
+    (message,) = fake_slack.called("chat.postMessage")
+    head, caption, image, buttons = message.params["blocks"]
+    assert head["text"]["text"].startswith("*&lt;!here&gt; Shop* · Daily report · Mon 9 Mar 2026")
+    assert "\n> Mon 9 Mar is not in yet &lt;x&gt;" in head["text"]["text"]
+    assert caption["text"]["text"] == "Sessions: 738 &lt;b&gt;"
+    assert image["slack_file"]["id"] == "F1" and buttons["type"] == "actions"
+
+
+@pytest.mark.parametrize(("error", "transient"),
+                         [("is_archived", False), ("channel_not_found", False),
+                          ("invalid_auth", False), ("internal_error", True),
+                          ("something_new", True)])  # fmt: skip
+def test_slack_errors_are_permanent_or_worth_a_retry(engine, fake_slack, error, transient):
+    fake_slack.fail("chat.postMessage", error)
+    sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb"))
+    with pytest.raises(SendError) as failed:
+        sender.deliver(report(), sub(), NOW, None)
+    assert failed.value.transient is transient
+    if not transient:  # what to do, in words, not Slack's error code
+        assert error not in str(failed.value)
+
+
+def test_a_workspace_without_an_install_is_a_permanent_failure(engine, fake_slack):
+    sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, client_id="1.2"))
+    with pytest.raises(SendError, match="not installed") as failed:
+        sender.deliver(report(), sub(), NOW, None)
+    assert not failed.value.transient and fake_slack.calls == []

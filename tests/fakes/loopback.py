@@ -1,0 +1,28 @@
+"""A threaded HTTP server on 127.0.0.1 for the fakes at the network edge."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Loopback:
+    """Start and stop a handler class on a free loopback port."""
+
+    server: ThreadingHTTPServer
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        """Listen on a free port, answering on daemon threads."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop listening and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def base(self) -> str:
+        """http://127.0.0.1:PORT"""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
