@@ -6,6 +6,7 @@ same period. Text here is plain: each channel (Slack, HTML, text mail) escapes i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
@@ -58,6 +59,7 @@ class Report:
     has_data: bool
     summary: str = ""  # written summary, when the subscription asks for one
     summary_source: str = ""  # "ai" or "template"
+    thread: str = ""  # Slack: post as a reply in this thread (an alert that keeps holding)
 
     @property
     def subject(self) -> str:
@@ -84,7 +86,8 @@ def metric_line(data: Series) -> str:
 
 def compose(engine: Engine, charts: ChartMaker, sub: Subscription, source: Source,
             occurrence: Occurrence, *, note: str | None = None,
-            summarizer: Summarizer | None = None) -> Report:  # fmt: skip
+            summarizer: Summarizer | None = None,
+            warnings: Sequence[str] = ()) -> Report:  # fmt: skip
     """Build the report of one period from stored history (no Clarity call)."""
     as_of = occurrence.due_at
     with session_scope(engine) as session:
@@ -112,7 +115,8 @@ def compose(engine: Engine, charts: ChartMaker, sub: Subscription, source: Sourc
         line = next((text for k, text, _ in lines if k == key), metric.label)
         made.append(ReportChart(key, metric.label, chart.png, chart.alt_text, line))
     has_data = any(ok for _, _, ok in lines) or _any_day(engine, sid, last_day, days)
-    notes: tuple[str, ...] = (note,) if note else ()
+    # Data problems first: a reader must see them before the numbers they undermine.
+    notes: tuple[str, ...] = (*warnings, *((note,) if note else ()))
     if not has_data:
         notes += (f"No data for these {days} days: is the Clarity project still connected?",)
     headline = lines[0][1] if lines else (made[0].title if made else "no metrics")

@@ -47,6 +47,8 @@ class DemoRun:
     key_created: bool
     charts: tuple[tuple[Path, str], ...] = ()
     digest: Path | None = None  # the emailed digest, as an .eml in the outbox
+    summary: str = ""  # the digest's written summary
+    alerts: tuple[tuple[str, str, str], ...] = ()  # (rule, state, why)
 
     @property
     def results(self) -> list[SnapshotResult]:
@@ -114,9 +116,43 @@ def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoR
             reports.append(scheduler.tick(night))
     charts = write_charts(engine, source_id, out_dir / "charts", days=min(days, 90), now=now)
     digest = deliver_digest(engine, source_id, out_dir / "outbox", created=created, now=now)
+    summary, alerts = (
+        demo_summary(engine, source_id, now),
+        demo_alerts(engine, source_id, out_dir / "outbox", now),
+    )
     engine.dispose()
     return DemoRun(out_dir, db_path, source_id, str(tz), tuple(reports), key_created, charts,
-                   digest)  # fmt: skip
+                   digest, summary, alerts)  # fmt: skip
+
+
+def demo_summary(engine: Engine, source_id: int, now: datetime) -> str:
+    """The written summary the digest carries (the template: the demo has no AI key)."""
+    from reports.ai import Summarizer
+    from reports.facts import compute
+
+    found = [compute(engine, source_id=source_id, metric=get_metric(k), now=now,
+                     source_label=DEMO_LABEL) for k in ("sessions", "rage_click_rate")]  # fmt: skip
+    return Summarizer(None).summarize(found).text
+
+
+DEMO_RULES: Final = ("rage_click_rate above 1% over 7d", "sessions below 100 over 7d")
+
+
+def demo_alerts(engine: Engine, source_id: int, outbox: Path,
+                now: datetime) -> tuple[tuple[str, str, str], ...]:  # fmt: skip
+    """Two rules on the demo data (one fires, one does not), evaluated as the worker would."""
+    from reports.alert_eval import AlertEvaluator
+    from reports.alerts import add_rule, describe, list_rules, parse_rule
+    from reports.charts import ChartMaker
+    from reports.outbox import OutboxSender
+
+    if not list_rules(engine):
+        for text in DEMO_RULES:
+            add_rule(engine, parse_rule(text.split()), source_id=source_id, workspace_id=None,
+                     kind="outbox", destination=str(outbox), now=now, min_sessions=100)  # fmt: skip
+    AlertEvaluator(engine=engine, senders={"outbox": OutboxSender()},
+                   charts=ChartMaker()).tick(now)  # fmt: skip
+    return tuple((describe(r), r.state, r.state_reason or "") for r in list_rules(engine))
 
 
 def deliver_digest(engine: Engine, source_id: int, outbox: Path, *, created: datetime,

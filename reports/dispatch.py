@@ -21,6 +21,7 @@ from reports.cadence import Cadence, Occurrence, due_between, latest_due
 from reports.charts import ChartMaker
 from reports.compose import Report, compose
 from reports.mail import Links, SendError
+from reports.quality import QualityGuard, note_lines
 from reports.scheduler import LogNotifier, Notifier, owner_is_dead
 from reports.subscriptions import cadence_of, list_subscriptions, where
 from reports.timezones import local_date, parse_timezone, require_aware, yesterday
@@ -140,8 +141,10 @@ class Dispatcher:
         if sender is None:
             return self._give_up(row, sub, source, MISSING[sub.destination_kind], now)
         try:
+            warnings = note_lines(QualityGuard(self.engine, self.notifier).issues(
+                source, occurrence.due_at))  # fmt: skip
             report = compose(self.engine, self.charts, sub, source, occurrence, note=note,
-                             summarizer=self.summarizer)  # fmt: skip
+                             summarizer=self.summarizer, warnings=warnings)  # fmt: skip
         except Exception as exc:  # a bug or a database hiccup: keep the period, retry later
             log.exception("building report %s/%s failed", sub.id, row.period)
             return ledger.failed(self.engine, row, now=now, error=f"building it failed: {exc}",

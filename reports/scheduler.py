@@ -45,6 +45,9 @@ class Notifier(Protocol):
                         where: str, reason: str, user: str | None) -> None:  # fmt: skip
         """A scheduled report could not be delivered and will not be retried."""
 
+    def data_problem(self, source_id: int, label: str, text: str) -> None:
+        """The data-quality guard found a new problem with a source's numbers."""
+
 
 class LogNotifier:
     """The default notifier: a warning in the log (and the status in `sources list`)."""
@@ -64,6 +67,10 @@ class LogNotifier:
         """Log a delivery that failed for good."""
         log.warning("subscription %s (%s) to %s: %s failed: %s", subscription_id, label, where,
                     period, reason)  # fmt: skip
+
+    def data_problem(self, source_id: int, label: str, text: str) -> None:
+        """Log a data problem."""
+        log.warning("source %s (%s): %s", source_id, label, text)
 
 
 def process_owner() -> str:

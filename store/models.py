@@ -305,3 +305,63 @@ class Delivery(SQLModel, table=True):
     note: str | None = None  # e.g. "sent without that day's snapshot (waited 3 h)"
     created_at: datetime = _utc(default_factory=utcnow)
     updated_at: datetime = _utc(default_factory=utcnow)
+
+
+class AlertRule(SQLModel, table=True):
+    """A condition on a metric, checked after each night's snapshot, and who to tell."""
+
+    __tablename__ = "alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _fk("workspace.id")
+    source_id: int = _fk("source.id")
+    metric: str = Field(max_length=64)
+    page: str | None = Field(default=None, max_length=500)  # a URL path; None: the whole site
+    condition: str = Field(max_length=16)  # above | below | change | anomaly
+    threshold: float  # a value (above/below) or a percentage (change/anomaly)
+    direction: str = Field(default="up", max_length=8)  # change/anomaly: up | down | both
+    window_days: int = 7
+    weeks: int = 4  # anomaly: the same weekday over this many weeks before
+    min_sessions: int = 200  # less traffic than this in the window: no verdict
+    destination_kind: str = Field(max_length=16)
+    destination: str = Field(max_length=500)
+    cooldown_hours: int | None = 24  # None: tell every day it holds
+    only_first: bool = False  # tell only when it starts to hold
+    active: bool = True
+    created_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _utc(default_factory=utcnow)
+    state: str = Field(default="unknown", max_length=16)  # fired | clear | unknown
+    state_reason: str | None = None
+    evaluated_day: date | None = None
+    last_told_at: datetime | None = _utc(default=None, nullable=True)
+    thread: str | None = Field(default=None, max_length=100)  # Slack channel:ts of the first post
+
+
+class AlertEvent(SQLModel, table=True):
+    """One evaluation of a rule for one day: written before anyone is told, so once per day."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (UniqueConstraint("rule_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = _fk("alert_rule.id")
+    local_date: date
+    state: str = Field(max_length=16)
+    value: float | None = None
+    baseline: float | None = None
+    message: str
+    told: str | None = None  # where it was sent (Slack ts, Message-ID, file), or why not
+    created_at: datetime = _utc(default_factory=utcnow)
+
+
+class QualityNotice(SQLModel, table=True):
+    """A data problem of a source the owner was told about; removed when it clears."""
+
+    __tablename__ = "quality_notice"
+    __table_args__ = (UniqueConstraint("source_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _fk("source.id")
+    kind: str = Field(max_length=32)
+    text: str
+    told_at: datetime = _utc(default_factory=utcnow)

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from bot.cli import charts, data, misc, scheduling, sources, subscriptions
+from bot.cli import alerts, charts, data, misc, scheduling, sources, subscriptions
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     scheduling.register(commands)
     charts.register(commands)
     subscriptions.register(commands)
+    alerts.register(commands)
     misc.register(commands)
     return parser
 

@@ -23,6 +23,7 @@ from store.migrate import ensure_schema
 
 if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
     from bot.slack.clients import WorkspaceClients
+    from reports.alert_eval import AlertEvaluator
     from reports.dispatch import Dispatcher
 
 
@@ -119,6 +120,15 @@ class Runtime:
         return Dispatcher(engine=self.engine, senders=senders, owner=owner or process_owner(),
                           charts=ChartMaker(), notifier=self._notifier(), links=links,
                           summarizer=summarizer)  # fmt: skip
+
+    def alerts(self) -> AlertEvaluator:
+        """The alert evaluator, telling the same destinations the dispatcher reaches."""
+        from reports.alert_eval import AlertEvaluator
+        from reports.charts import ChartMaker
+
+        senders = self.dispatcher().senders
+        return AlertEvaluator(engine=self.engine, senders=senders, charts=ChartMaker(),
+                              notifier=self._notifier())  # fmt: skip
 
     def _slack_clients(self) -> WorkspaceClients | None:
         """Slack for the worker: the one bot token, or each OAuth install's; None without."""

@@ -48,14 +48,17 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     now = parse_now(args.now, rt.err)
     report = rt.scheduler(now if args.now else None).tick(now)
     sent = rt.dispatcher().tick(now)
-    _print_report(report, rt, as_json=args.json, deliveries=sent)
+    fired = rt.alerts().tick(now)
+    _print_report(report, rt, as_json=args.json, deliveries=sent, alerts=fired)
     failed = any(not r.complete for r in report.results)
     return 1 if failed else 0
 
 
-def _report_json(report: TickReport, deliveries: Mapping[str, int]) -> dict[str, Any]:
+def _report_json(report: TickReport, deliveries: Mapping[str, int],
+                 alerts: Mapping[str, int]) -> dict[str, Any]:  # fmt: skip
     return {
         "deliveries": dict(sorted(deliveries.items())),
+        "alerts": dict(sorted(alerts.items())),
         "now": report.now.isoformat(),
         "calls": report.calls,
         "snapshots": [
@@ -77,15 +80,18 @@ def _report_json(report: TickReport, deliveries: Mapping[str, int]) -> dict[str,
 
 
 def _print_report(report: TickReport, rt: Runtime, *, as_json: bool,
-                  deliveries: Mapping[str, int]) -> None:  # fmt: skip
+                  deliveries: Mapping[str, int], alerts: Mapping[str, int]) -> None:  # fmt: skip
     if as_json:
-        rt.out.write(json.dumps(_report_json(report, deliveries), indent=2) + "\n")
+        rt.out.write(json.dumps(_report_json(report, deliveries, alerts), indent=2) + "\n")
         return
-    if not (report.results or report.lost or deliveries):
+    if not (report.results or report.lost or deliveries or alerts):
         rt.out.write(f"{report.now:%Y-%m-%d %H:%M} UTC: nothing due.\n")
     if deliveries:
         counts = ", ".join(f"{n} {state}" for state, n in sorted(deliveries.items()))
         rt.out.write(f"{report.now:%Y-%m-%d %H:%M} UTC: deliveries: {counts}\n")
+    if alerts:
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(alerts.items()))
+        rt.out.write(f"{report.now:%Y-%m-%d %H:%M} UTC: alerts: {counts}\n")
     for r in report.results:
         groups = ", ".join(f"{o.group} {o.status}" for o in r.outcomes)
         rt.out.write(f"source {r.source_id} {r.local_date}: {groups}\n")
@@ -115,7 +121,7 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
     if args.now:
         rt.clock = simulated_clock(parse_now(args.now, rt.err), args.speed, args.wall_start)
     scheduler = rt.scheduler()
-    dispatcher = rt.dispatcher(scheduler.owner)
+    dispatcher, alerts = rt.dispatcher(scheduler.owner), rt.alerts()
     stopping: list[bool] = []
     ticks: list[int] = [0]
 
@@ -125,9 +131,9 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
     def job() -> None:
         now = rt.clock()
         report = scheduler.tick(now)
-        sent = dispatcher.tick(now)
-        if report.results or report.lost or sent:
-            _print_report(report, rt, as_json=False, deliveries=sent)
+        sent, fired = dispatcher.tick(now), alerts.tick(now)
+        if report.results or report.lost or sent or fired:
+            _print_report(report, rt, as_json=False, deliveries=sent, alerts=fired)
             rt.out.flush()
         ticks[0] += 1
 

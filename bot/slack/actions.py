@@ -19,7 +19,7 @@ from bot.slack.posting import Poster, SlackPostError
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import escape
-from reports import sources, subscriptions
+from reports import alerts, sources, subscriptions
 from reports.catalogue import by_category, get_metric
 from reports.errors import ClaritybotError, UsageError
 from reports.live import SHOWN, live_look
@@ -222,6 +222,35 @@ def unsubscribe(services: SlackServices, workspace_id: int, args: list[str]) -> 
                      f"{subscriptions.where(stopped)}. Its delivery history is kept.")  # fmt: skip
     items = subscriptions.list_subscriptions(services.engine, workspace_id=workspace_id)
     return Reply(f"{len(items)} subscription(s) here.", subscribe_ui.list_blocks(services, items))
+
+
+def alert(services: SlackServices, workspace_id: int, user: str, channel: str,
+          args: list[str]) -> Reply:  # fmt: skip
+    """`/clarity alert add <rule> [in <project>]`, `alert list`, `alert remove <id>`."""
+    action, words = (args[0].lower(), args[1:]) if args else ("list", [])
+    if action == "list":
+        rules = alerts.list_rules(services.engine, workspace_id=workspace_id)
+        lines = [f"`{r.id}` {escape(alerts.describe(r))} → <#{r.destination}> · *{r.state}*"
+                 + (f": {escape(r.state_reason)}" if r.state_reason else "")
+                 for r in rules]  # fmt: skip
+        return Reply("\n".join(lines) or f"No alerts here yet. {alerts.USAGE}")
+    if action == "remove" and words and words[0].isdigit():
+        gone = alerts.remove_rule(services.engine, int(words[0]), workspace_id=workspace_id)
+        return Reply(f"Alert {gone.id} removed: {escape(alerts.describe(gone))}.")
+    if action != "add":
+        raise UsageError(f"`/clarity alert add <rule>`, `alert list`, `alert remove <id>`. "
+                         f"{alerts.USAGE}")  # fmt: skip
+    ref = ""
+    if "in" in [w.lower() for w in words]:
+        at = [w.lower() for w in words].index("in")
+        words, ref = words[:at], " ".join(words[at + 1 :])
+    source = find_source(services, workspace_id, ref)
+    rule = alerts.add_rule(services.engine, alerts.parse_rule(words), source_id=source.id or 0,
+                           workspace_id=workspace_id, kind="slack", destination=channel,
+                           now=services.clock(), created_by=user)  # fmt: skip
+    return Reply(f"Alert {rule.id} set: {escape(alerts.describe(rule))} on "
+                 f"*{escape(source.label)}*, checked after each night's snapshot; it posts here "
+                 "when it fires (repeats go to the same thread, at most once a day).")  # fmt: skip
 
 
 def safely(action: str, run: Callable[[], Reply]) -> Reply:

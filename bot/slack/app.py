@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
 SUBCOMMANDS: Final = frozenset(
     "help connect status sources metrics chart timezone disconnect refresh doctor subscribe "
-    "unsubscribe".split()
+    "unsubscribe alert".split()
 )
 ACKS: Final = {"chart": "Drawing the chart…", "connect": "Checking the token…",
                "refresh": "Asking Clarity about the last 24 hours…",
@@ -121,6 +121,7 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
             "subscribe": lambda: actions.subscribe(services, client, workspace, user, channel,
                                                    args),
             "unsubscribe": lambda: actions.unsubscribe(services, workspace, args),
+            "alert": lambda: actions.alert(services, workspace, user, channel, args),
         }  # fmt: skip
         reply_with(respond, actions.safely(sub, handlers[sub]))
 

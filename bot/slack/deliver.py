@@ -52,8 +52,9 @@ class SlackSender:
             raise SendError("claritybot is not installed in this Slack workspace any more: "
                             "reinstall it, then subscribe again.", transient=False)  # fmt: skip
         try:
-            posted = Poster(client, pacer=self.pacer).post(sub.destination,
-                                                           report_post(report, sub))  # fmt: skip
+            posted = Poster(client, pacer=self.pacer).post(
+                sub.destination, report_post(report, sub), thread_ts=report.thread or None
+            )
         except SlackPostError as exc:
             # Errors only a person can fix are final; anything else may pass: try again later.
             transient = exc.kind in TRANSIENT or exc.kind not in FIXES

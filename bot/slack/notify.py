@@ -45,6 +45,11 @@ class SlackNotifier(LogNotifier):
                 f"{subscription_id}`.")  # fmt: skip
         self._dm(source_id, text, user=user)
 
+    def data_problem(self, source_id: int, label: str, text: str) -> None:
+        """Tell the owner once that the numbers look wrong, and why."""
+        super().data_problem(source_id, label, text)
+        self._dm(source_id, f"Data check for *{escape(label)}*: {escape(text)}")
+
     def _dm(self, source_id: int, text: str, *, user: str | None = None) -> None:
         """DM `user`, else the person who connected the source, in that source's workspace."""
         with Session(self._engine) as session:

@@ -105,11 +105,11 @@ class Poster:
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.client, self.pacer, self._sleep = client, pacer or Pacer(), sleep
 
-    def post(self, channel: str, post: ChartPost) -> Posted:
-        """Post a chart message; join a public channel once if we are not in it."""
+    def post(self, channel: str, post: ChartPost, *, thread_ts: str | None = None) -> Posted:
+        """Post a chart message (in a thread, if given); join a public channel once if needed."""
         for attempt in (1, 2):
             try:
-                return self._post(channel, post)
+                return self._post(channel, post, thread_ts)
             except SlackApiError as exc:
                 kind = _error(exc)
                 if kind == "not_in_channel" and attempt == 1 and _join(self.client, channel):
@@ -129,13 +129,16 @@ class Poster:
         except SlackApiError as exc:
             raise SlackPostError(_error(exc)) from None
 
-    def _post(self, channel: str, post: ChartPost) -> Posted:
+    def _post(self, channel: str, post: ChartPost, thread_ts: str | None) -> Posted:
         self.pacer.wait(channel)
         ids = self._upload(post)
         try:
             response = self._with_file(
                 lambda: self.client.chat_postMessage(
-                    channel=channel, text=_fallback(post), blocks=chart_blocks(post, ids)
+                    channel=channel,
+                    text=_fallback(post),
+                    blocks=chart_blocks(post, ids),
+                    thread_ts=thread_ts,
                 )
             )
         except SlackApiError as exc:

@@ -22,6 +22,9 @@ HELP: Final = """*claritybot* keeps a daily history of your Microsoft Clarity da
 • `/clarity subscribe` — a scheduled report (a form), or
   `/clarity subscribe <metric>[,<metric>] [daily|weekly|monthly] [#channel | email] [HH:MM]`
 • `/clarity unsubscribe [id]` — list subscriptions with Stop buttons, or stop one
+• `/clarity alert add <metric> <condition> [over Nd] [for <url>]` — e.g. `rage_click_rate above
+  2% over 7d`, `dead_clicks up 50% vs previous week for /checkout`, `sessions down 30% vs same
+  weekday`; `/clarity alert list`, `/clarity alert remove <id>`
 • `/clarity refresh [project]` — a live look at the last 24 hours (one Clarity call; refused when
   tonight's snapshot needs it)
 • `/clarity timezone [Area/City]` — show or set this workspace's timezone (snapshots follow it)

@@ -191,6 +191,11 @@ def test_demo_shows_a_late_and_a_recovered_day(tmp_path):
     text = out.getvalue()
     assert "stored (late)" in text and "recovered" in text and "gap" in text
     assert "~" in text and "*" in text
+    # Issue 7: a written summary and a fired alert (its message written to the outbox).
+    assert "Written summary" in text and "Sessions: " in text
+    assert "FIRED    rage_click_rate above 1 % over 7d" in text
+    assert "CLEAR    sessions below 100 over 7d" in text
+    assert list((tmp_path / "d" / "outbox").glob("report-*-a*.eml"))
 
 
 def tomorrow_0005():

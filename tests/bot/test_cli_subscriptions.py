@@ -50,3 +50,21 @@ def test_bad_subscriptions_are_refused_plainly(cli, source):
     code, _, err = cli("subscribe", "--source", "99", "--metric", "sessions", "--email", "a@b.co")
     assert code == 2 and "no source 99" in err
     assert cli("unsubscribe", "5")[0] == 2
+
+
+def test_alerts_add_list_remove(cli, source):
+    code, out, err = cli("alerts", "add", "--source", source, "--metric", "dead_clicks",
+                         "--change", "50", "--page", "https://shop.example/checkout?x=1",
+                         "--email", "ux@example.com")  # fmt: skip
+    assert code == 0, err
+    rule_id = out.strip()
+    assert "dead_clicks up 50 % vs the previous 7 days on /checkout" in err
+    (row,) = json.loads(cli("alerts", "list", "--json")[1])
+    assert (row["id"], row["condition"], row["page"], row["state"]) == (
+        int(rule_id), "change", "/checkout", "unknown")  # fmt: skip
+    assert "not evaluated yet" in cli("alerts", "list")[1]
+    bad = cli("alerts", "add", "--source", source, "--metric", "sessions", "--anomaly", "30",
+              "--page", "/x", "--channel", "C1")  # fmt: skip
+    assert bad[0] == 2 and "whole site" in bad[2]
+    assert cli("alerts", "remove", rule_id)[0] == 0
+    assert json.loads(cli("alerts", "list", "--json")[1]) == []

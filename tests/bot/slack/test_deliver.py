@@ -55,3 +55,14 @@ def test_a_workspace_without_an_install_is_a_permanent_failure(engine, fake_slac
     with pytest.raises(SendError, match="not installed") as failed:
         sender.deliver(report(), sub(), NOW, None)
     assert not failed.value.transient and fake_slack.calls == []
+
+
+def test_the_written_summary_goes_under_the_header_escaped(engine, fake_slack):
+    from dataclasses import replace
+
+    sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb"))
+    summary = "Sessions: 738, down 12 %. Biggest mover: page /<!channel>."
+    sender.deliver(replace(report(), summary=summary), sub(), NOW, None)
+    (message,) = fake_slack.called("chat.postMessage")
+    head = message.params["blocks"][0]["text"]["text"]
+    assert head.endswith("\nSessions: 738, down 12 %. Biggest mover: page /&lt;!channel&gt;.")

@@ -1,0 +1,117 @@
+"""`claritybot alerts add|list|remove`: alert rules from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from bot.cli.runtime import Runtime
+from reports import alerts
+from reports.alerts import RuleSpec, describe
+from reports.catalogue import get_metric
+from reports.errors import UsageError
+from store.models import AlertRule
+
+
+def register(commands: Any) -> None:
+    """Add `alerts` and its actions."""
+    group = commands.add_parser("alerts", help="alert rules: add, list, remove")
+    sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = sub.add_parser("add", help="a rule checked after each night's snapshot")
+    add.add_argument("--source", type=int, required=True)
+    add.add_argument("--metric", required=True, metavar="KEY")
+    when = add.add_mutually_exclusive_group(required=True)
+    when.add_argument("--above", type=float, metavar="X", help="fires above X (rates in %%)")
+    when.add_argument("--below", type=float, metavar="X", help="fires below X")
+    when.add_argument("--change", type=float, metavar="PCT",
+                      help="fires when the window moves PCT %% on the one before")  # fmt: skip
+    when.add_argument("--anomaly", type=float, metavar="PCT",
+                      help="fires when a day is PCT %% off the same weekday's average")  # fmt: skip
+    add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
+    add.add_argument("--days", type=int, default=7, help="window in days (7)")
+    add.add_argument("--weeks", type=int, default=4, help="--anomaly: weeks to compare (4)")
+    add.add_argument("--page", metavar="URL", help="one page instead of the whole site")
+    add.add_argument("--min-sessions", type=int, default=200,
+                     help="no verdict on less traffic than this in the window (200)")  # fmt: skip
+    where = add.add_mutually_exclusive_group(required=True)
+    where.add_argument("--channel", metavar="C123")
+    where.add_argument("--email", metavar="ADDR")
+    where.add_argument("--outbox", metavar="DIR")
+    tell = add.add_mutually_exclusive_group()
+    tell.add_argument("--cooldown", type=int, default=24, metavar="HOURS",
+                      help="while it holds, tell again after this long (24)")  # fmt: skip
+    tell.add_argument("--once", action="store_true", help="tell only when it starts to hold")
+    add.set_defaults(handler=add_command)
+
+    listing = sub.add_parser("list", help="rules and their last verdict")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=list_command)
+    remove = sub.add_parser("remove", help="stop a rule")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(handler=remove_command)
+
+
+def _spec(args: argparse.Namespace) -> RuleSpec:
+    metric = get_metric(args.metric).key
+    if not 1 <= args.days <= 90 or not 2 <= args.weeks <= 12:
+        raise UsageError("--days must be 1–90 and --weeks 2–12.")
+    for kind in ("above", "below", "change", "anomaly"):
+        value = getattr(args, kind)
+        if value is not None:
+            if kind == "anomaly" and args.page:
+                raise UsageError("--anomaly works on the whole site, not with --page.")
+            page = alerts.normalise_page(args.page)
+            return RuleSpec(metric, kind, abs(value) if kind in ("change", "anomaly") else value,
+                            args.direction, 1 if kind == "anomaly" else args.days, args.weeks,
+                            page)  # fmt: skip
+    raise UsageError("Give one of --above, --below, --change, --anomaly.")
+
+
+def add_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Store a rule and print its id."""
+    kind, where = next((k, v) for k, v in (("slack", args.channel), ("email", args.email),
+                                           ("outbox", args.outbox)) if v)  # fmt: skip
+    rule = alerts.add_rule(rt.engine, _spec(args), source_id=args.source, workspace_id=None,
+                           kind=kind, destination=where, now=rt.clock(),
+                           min_sessions=args.min_sessions,
+                           cooldown_hours=None if args.once else args.cooldown,
+                           only_first=args.once, created_by="cli")  # fmt: skip
+    rt.out.write(f"{rule.id}\n")
+    rt.err.write(f"Alert {rule.id}: {describe(rule)} → {where}.\n")
+    return 0
+
+
+def rule_dict(rule: AlertRule) -> dict[str, Any]:
+    """The JSON shape of a rule (a stable output format)."""
+    return {
+        "id": rule.id, "source_id": rule.source_id, "rule": describe(rule),
+        "metric": rule.metric, "condition": rule.condition, "threshold": rule.threshold,
+        "direction": rule.direction, "days": rule.window_days, "page": rule.page,
+        "destination_kind": rule.destination_kind, "destination": rule.destination,
+        "state": rule.state, "reason": rule.state_reason,
+        "evaluated_day": rule.evaluated_day.isoformat() if rule.evaluated_day else None,
+    }  # fmt: skip
+
+
+def list_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Print the rules with their last verdict (unknown says why: no data is not zero)."""
+    rules = alerts.list_rules(rt.engine)
+    if args.json:
+        rt.out.write(json.dumps([rule_dict(r) for r in rules], indent=2) + "\n")
+        return 0
+    if not rules:
+        rt.out.write("No alerts yet: `claritybot alerts add --source ID --metric "
+                     "rage_click_rate --above 2 --channel C123`.\n")  # fmt: skip
+    for r in rules:
+        when = f" ({r.evaluated_day})" if r.evaluated_day else ""
+        rt.out.write(f"{r.id:>4}  {describe(r)} → {r.destination}\n      {r.state}{when}: "
+                     f"{r.state_reason or 'not evaluated yet'}\n")  # fmt: skip
+    return 0
+
+
+def remove_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Stop a rule."""
+    alerts.remove_rule(rt.engine, args.id, workspace_id=None)
+    rt.out.write(f"Alert {args.id} removed.\n")
+    return 0

@@ -1,0 +1,49 @@
+"""Stored history built to order: nights' totals and page slices, as snapshots leave them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from store import repository
+from store.models import MetricRow, Snapshot, Source
+
+
+def a_source(engine: Any, created: datetime) -> int:
+    """A source in the default workspace (UTC)."""
+    with Session(engine) as session:
+        ws = repository.default_workspace(session=session)
+        source = Source(workspace_id=ws.id, label="Shop", project_key="p", token_fingerprint="f",
+                        created_at=created)  # fmt: skip
+        session.add(source)
+        session.commit()
+        return source.id or 0
+
+
+def store_day(engine: Any, sid: int, day: date, *, sessions: int = 1000, rage: int = 10,
+              dead: int = 50, pages: dict[str, tuple[int, int]] | None = None,
+              **totals: Any) -> None:  # fmt: skip
+    """One night: the `overall` totals (any MetricRow field in `totals`) and page slices."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    overall = {"sessions": sessions, "rage_clicks": rage, "dead_clicks": dead, **totals}
+    slices = [{"url": u, "sessions": s, "dead_clicks": d} for u, (s, d) in (pages or {}).items()]
+    with Session(engine) as session:
+        for group, rows in (("overall", [overall]), ("pages", slices)):
+            snap = Snapshot(source_id=sid, local_date=day, fetch_group=group, window_start=start,
+                            window_end=start, due_at=start)  # fmt: skip
+            session.add(snap)
+            session.flush()
+            for row in rows:
+                session.add(MetricRow(snapshot_id=snap.id or 0, source_id=sid, local_date=day,
+                                      fetch_group=group, dimension_hash=str(row.get("url")),
+                                      **row))  # fmt: skip
+        session.commit()
+
+
+def history(engine: Any, sid: int, *, end: date, days: int = 35, fn: Any = None) -> None:
+    """`days` nights ending `end`; `fn(day)` gives each night's store_day keywords."""
+    for back in range(days):
+        day = end - timedelta(days=back)
+        store_day(engine, sid, day, **(fn(day) if fn else {}))
