@@ -146,14 +146,22 @@ class AlertEvaluator:
         """Evaluate what is due; return how many rules fired, cleared or stayed unknown."""
         now, counts = require_aware(now), dict[str, int]()
         for rule in list_rules(self.engine):
-            verdict = evaluate(self.engine, rule, now)
-            if verdict is None or not self._claim(rule, verdict, now):
-                continue
-            counts[verdict.state] = counts.get(verdict.state, 0) + 1
-            previous = rule.state
-            told = self._tell(rule, verdict, previous, now) if verdict.state == "fired" else None
-            self._record(rule, verdict, told, now)
+            try:
+                state = self._one(rule, now)
+            except Exception:  # one broken rule must not silence the others: logged, skipped
+                log.exception("alert %s could not be evaluated", rule.id)
+                state = "error"
+            if state:
+                counts[state] = counts.get(state, 0) + 1
         return counts
+
+    def _one(self, rule: AlertRule, now: datetime) -> str:
+        verdict = evaluate(self.engine, rule, now)
+        if verdict is None or not self._claim(rule, verdict, now):
+            return ""
+        told = self._tell(rule, verdict, rule.state, now) if verdict.state == "fired" else None
+        self._record(rule, verdict, told, now)
+        return verdict.state
 
     def _claim(self, rule: AlertRule, verdict: Verdict, now: datetime) -> bool:
         """One evaluation per rule and day, whoever runs: the unique key decides."""

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -60,11 +60,20 @@ class Dispatcher:
         now, outcomes = require_aware(now), Counter[str]()
         subs = {s.id or 0: s for s in list_subscriptions(self.engine)}
         for row in ledger.open_rows(self.engine, list(subs)):
-            outcomes[self._resume(row, subs[row.subscription_id], now)] += 1
+            outcomes[self._guarded(self._resume, row, subs[row.subscription_id], now)] += 1
         for sub in subs.values():
-            outcomes[self._due(sub, now)] += 1
+            outcomes[self._guarded(self._due, sub, now)] += 1
         outcomes.pop("", None)
         return outcomes
+
+    def _guarded(self, step: Callable[..., str], *args: Any) -> str:
+        """One subscription's trouble (a bug, a lost database connection) must not stop the
+        others: it is logged with its traceback and tried again on the next tick."""
+        try:
+            return step(*args)
+        except Exception:
+            log.exception("delivery step %s failed", step.__name__)
+            return "error"
 
     def _context(self, sub: Subscription) -> tuple[Source, str]:
         with Session(self.engine) as session:
@@ -163,6 +172,10 @@ class Dispatcher:
             if status == "failed":
                 self._tell(sub, source, row.period, str(exc))
             return status
+        except Exception as exc:  # a bug mid-send: it may have gone out, so never again
+            log.exception("sending report %s/%s failed unexpectedly", sub.id, row.period)
+            ledger.unknown(self.engine, row, now=now, error=f"{type(exc).__name__} while sending")
+            return "unknown"
         ledger.sent(self.engine, row, now=now, message_id=message_id, note=note)
         return "sent"
 

@@ -135,6 +135,12 @@ def failed(engine: Engine, row: Delivery, *, now: datetime, error: str, transien
     return "failed"
 
 
+def unknown(engine: Engine, row: Delivery, *, now: datetime, error: str) -> None:
+    """Record a send that may or may not have gone out (it is not sent again)."""
+    _set(engine, row, "sending", status="unknown", error=error[:2000], updated_at=now,
+         lease_until=None)  # fmt: skip
+
+
 def skipped(engine: Engine, row: Delivery, *, now: datetime, reason: str) -> None:
     """Record a period deliberately not sent (no data, and the subscription says skip)."""
     _set(engine, row, "claimed", status="skipped", note=reason, updated_at=now, lease_until=None)

@@ -79,15 +79,22 @@ def create_app(
 def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
     """Wire `/clarity`: a fast ack for every subcommand, the work in a lazy listener."""
 
-    def ack_clarity(ack: Ack, command: dict[str, Any]) -> None:
-        sub, args = split(command.get("text", ""))
+    def answered_in_ack(command: dict[str, Any]) -> bool:
+        sub, _ = split(command.get("text", ""))
+        return sub in ("help", "metrics") or sub not in SUBCOMMANDS
+
+    def ack_only(ack: Ack, command: dict[str, Any]) -> None:
+        sub, _ = split(command.get("text", ""))
         if sub == "help":
             ack(text=HELP)
-        elif sub not in SUBCOMMANDS:
-            ack(text=usage(f"I don't know `{sub[:40]}`."))
         elif sub == "metrics":
             ack(text=actions.metrics().text)
-        elif sub in ("connect", "subscribe") and not args:
+        else:
+            ack(text=usage(f"I don't know `{sub[:40]}`."))
+
+    def ack_clarity(ack: Ack, command: dict[str, Any]) -> None:
+        sub, args = split(command.get("text", ""))
+        if sub in ("connect", "subscribe") and not args:
             ack()  # the lazy listener opens the form at once (trigger ids last 3 s)
         else:
             ack(text=ACKS.get(sub, ""))
@@ -96,8 +103,6 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
         command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         sub, args = split(command.get("text", ""))
-        if sub in ("help", "metrics") or sub not in SUBCOMMANDS:
-            return  # answered in the ack
         if sub == "connect" and not args:
             client.views_open(trigger_id=command["trigger_id"], view=connect_view())
             return
@@ -125,6 +130,9 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
         }  # fmt: skip
         reply_with(respond, actions.safely(sub, handlers[sub]))
 
+    # Registered first: what the ack itself answers never starts a lazy listener (Bolt copies
+    # the whole request for one, a third of the cost of a request).
+    app.command(COMMAND, matchers=[answered_in_ack])(ack_only)
     app.command(COMMAND)(ack=ack_clarity, lazy=[work])
 
 

@@ -254,3 +254,15 @@ def test_a_summary_is_written_when_asked_for(engine, history):
     assert (plain.summary, plain.summary_source) == ("", "") and len(fake.requests) == 1
     sent = fake.requests[0]["json"]["messages"][1]["content"]
     assert "Rage-click rate" in sent and "eyJ" not in sent  # facts only, never a token
+
+
+def test_a_sender_that_breaks_mid_send_is_not_repeated_and_others_go_on(engine, history):
+    recorder = Recorder()
+    add(engine, history, kind="slack", destination="C0BROKEN")
+    add(engine, history, kind="email", destination="a@example.com")
+    broken = Recorder([RuntimeError("bug")])
+    d = dispatcher(engine, {"slack": broken, "email": recorder})
+    assert d.tick(NOW) == {"unknown": 1, "sent": 1}
+    assert d.tick(NOW + timedelta(hours=1)) == {}
+    statuses = {r.status for r in rows(engine)}
+    assert statuses == {"unknown", "sent"} and broken.sent == []

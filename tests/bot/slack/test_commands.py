@@ -22,6 +22,15 @@ def test_help_and_unknown_subcommands_answer_in_the_ack(slack):
     assert slack.fake.called("respond") == []  # nothing else happened
 
 
+def test_metrics_lists_the_catalogue_by_category_in_the_ack(slack):
+    response = slack.command("metrics")
+    text = text_of(response)
+    assert (
+        "*Traffic*: `sessions`" in text and "*Frustration*:" in text and "`rage_click_rate`" in text
+    )
+    assert "/clarity chart <metric> [7|30|90]" in text
+
+
 @pytest.mark.parametrize("kw", [{"secret": "wrong"}, {"ts": int(time.time()) - 600}])
 def test_bad_or_stale_signatures_are_rejected_with_no_side_effect(slack, engine, kw):
     response = slack.command(f"connect {slack.sandbox.issue_token('shop')} Shop", **kw)
