@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from reports.facts import Facts
@@ -29,9 +29,9 @@ _NUMBER: Final = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(
 class AiSettings:
     """How to reach an OpenAI-compatible API."""
 
-    api_key: str
-    base_url: str | None
-    model: str
+    api_key: str = field(repr=False)  # never in a repr, a log or a traceback
+    base_url: str | None = None
+    model: str = DEFAULT_MODEL
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod

@@ -11,7 +11,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -80,8 +80,8 @@ class SmtpSettings:
     port: int
     tls: str  # "ssl" (smtps://) or "starttls" (smtp://, used when the server offers it)
     username: str | None
-    password: str | None
-    mail_from: str
+    password: str | None = field(repr=False)  # never in a repr, a log or a traceback
+    mail_from: str = ""
     timeout: float = 30.0
 
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from store.errors import ConfigError
@@ -24,14 +24,15 @@ SLACK_ENV_VARS: Final = {
 class SlackSettings:
     """How to reach Slack and how to listen."""
 
-    bot_token: str
-    signing_secret: str
-    app_token: str | None
+    # Secrets are left out of the repr: settings end up in tracebacks and debug logs.
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(repr=False)
     api_url: str
     host: str
     port: int
     client_id: str = ""
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)
 
     @property
     def socket_mode(self) -> bool:

@@ -138,3 +138,9 @@ def test_smtp_settings_from_the_environment():
         SmtpSettings.from_env({"SMTP_URL": "smtp://mail.example.com"})
     with pytest.raises(ConfigError, match="SMTP_URL"):
         SmtpSettings.from_env({"SMTP_URL": "http://mail.example.com", "MAIL_FROM": "r@e.com"})
+
+
+def test_secrets_stay_out_of_reprs():
+    settings = SmtpSettings.from_env({"SMTP_URL": "smtps://me:hunter2@mail.example.com",
+                                      "MAIL_FROM": "r@example.com"})  # fmt: skip
+    assert settings.password == "hunter2" and "hunter2" not in repr(settings)
