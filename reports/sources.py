@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, update
 from sqlmodel import col, select
 
 from reports.errors import UsageError
@@ -13,7 +13,7 @@ from reports.tokens import check_token, fingerprint, project_key
 from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
-from store.models import Snapshot, Source, Workspace
+from store.models import AlertRule, Snapshot, Source, Subscription, Workspace
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,11 @@ def remove_source(engine: Engine, *, source_id: int, purge: bool, now: datetime)
             status="removed",
             status_reason="removed by a user; history kept",
         )
+        # Its reports and alerts stop with it: they would only repeat stale numbers.
+        for model in (Subscription, AlertRule):
+            session.execute(
+                update(model).where(col(model.source_id) == source_id).values(active=False)
+            )
 
 
 def list_sources(

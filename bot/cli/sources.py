@@ -106,7 +106,8 @@ def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
 def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Remove a source (token wiped), optionally with its history."""
     sources.remove_source(rt.engine, source_id=args.id, purge=args.purge, now=rt.clock())
-    what = "and its history were deleted" if args.purge else "was removed; its history is kept"
+    what = ("and its history, subscriptions and alerts were deleted" if args.purge else
+            "was removed; its subscriptions and alerts stop, its history is kept")  # fmt: skip
     rt.out.write(f"Source {args.id} {what}.\n")
     return 0
 

@@ -116,8 +116,9 @@ def disconnect(services: SlackServices, workspace_id: int, ref: str) -> Reply:
     source = find_source(services, workspace_id, ref)
     sources.remove_source(services.engine, source_id=source.id or 0, purge=False,
                           now=services.clock())  # fmt: skip
-    return Reply(f"Disconnected *{escape(source.label)}*: its token is deleted and no more "
-                 "snapshots are taken. Its history is kept.")  # fmt: skip
+    return Reply(f"Disconnected *{escape(source.label)}*: its token is deleted, no more "
+                 "snapshots are taken and its scheduled reports and alerts stop. Its history "
+                 "is kept.")  # fmt: skip
 
 
 def parse_chart_args(args: list[str]) -> tuple[str, int, str]:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_subscribe_list_and_unsubscribe(cli, source, tmp_path):
     args = ["--metric", "sessions", "--metric", "rage-click-rate", "--email", "ann@example.com",
@@ -68,3 +70,15 @@ def test_alerts_add_list_remove(cli, source):
     assert bad[0] == 2 and "whole site" in bad[2]
     assert cli("alerts", "remove", rule_id)[0] == 0
     assert json.loads(cli("alerts", "list", "--json")[1]) == []
+
+
+@pytest.mark.parametrize("purge", [False, True])
+def test_removing_a_source_stops_its_reports_and_alerts(cli, source, purge):
+    assert cli("subscribe", "--source", source, "--metric", "sessions", "--email", "a@b.co")[0] == 0
+    assert cli("alerts", "add", "--source", source, "--metric", "sessions", "--below", "10",
+               "--email", "a@b.co")[0] == 0  # fmt: skip
+    code, out, _ = cli("sources", "remove", source, *(["--purge"] if purge else []))
+    assert code == 0 and "subscriptions and alerts" in out
+    assert json.loads(cli("subscriptions", "--json")[1]) == []
+    assert json.loads(cli("alerts", "list", "--json")[1]) == []
+    assert cli("tick", "--now", "2026-03-11T10:00:00Z")[0] in (0, 1)  # nothing left to trip on

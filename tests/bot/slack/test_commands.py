@@ -264,9 +264,17 @@ def test_another_workspace_cannot_reach_a_source_by_id(slack, engine, text):
 
 
 def test_disconnect_forgets_the_token_and_keeps_history(slack, engine):
+    from store.models import AlertRule, Subscription
+
     connect(slack)
+    slack.command("subscribe sessions")
+    slack.command("alert add sessions below 10 over 7d")
+    slack.responses(3)
     slack.command("disconnect Shop")
-    assert "Disconnected *Shop*" in slack.responses(2)[-1]["text"]
+    assert "Disconnected *Shop*" in slack.responses(4)[-1]["text"]
+    with Session(engine) as session:
+        assert [s.active for s in session.exec(select(Subscription)).all()] == [False]
+        assert [r.active for r in session.exec(select(AlertRule)).all()] == [False]
     with Session(engine) as session:
         source = session.exec(select(Source)).one()
         assert (source.status, source.token_encrypted) == ("removed", "")
