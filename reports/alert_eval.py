@@ -25,14 +25,14 @@ from reports.charts.style import format_value
 from reports.compose import Report, ReportChart
 from reports.dispatch import GRACE, READY_GROUP, Sender
 from reports.due import due_at
-from reports.facts import movers
+from reports.facts import mover_words, movers
 from reports.mail import SendError
 from reports.quality import QualityGuard, note_lines
-from reports.query import aggregate, series
+from reports.query import aggregate, series, source_timezone
 from reports.scheduler import Notifier
 from reports.timezones import parse_timezone, require_aware, yesterday
 from store import repository
-from store.models import AlertEvent, AlertRule, Source, Subscription, Workspace
+from store.models import AlertEvent, AlertRule, Source, Subscription
 
 log = logging.getLogger(__name__)
 CHART_DAYS: Final = 30
@@ -91,10 +91,9 @@ def measure(engine: Engine, rule: AlertRule, day: date,
 
 def evaluate(engine: Engine, rule: AlertRule, now: datetime) -> Verdict | None:
     """The verdict on yesterday (local); None while that day may still arrive."""
+    tz = parse_timezone(source_timezone(engine, rule.source_id))
+    day = yesterday(now, tz)
     with Session(engine) as session:
-        workspace = session.get(Workspace, rule.workspace_id)
-        tz = parse_timezone(workspace.timezone if workspace else "UTC")
-        day = yesterday(now, tz)
         stored = repository.stored_groups(session=session, source_id=rule.source_id,
                                           local_date=day)  # fmt: skip
     if READY_GROUP not in stored:
@@ -207,8 +206,7 @@ class AlertEvaluator:
                                          days=CHART_DAYS, now=now,
                                          source_label=source.label)  # fmt: skip
         found = movers(self.engine, source_id=rule.source_id, metric=metric, now=now)
-        drivers = ", ".join(f"{m.kind} {m.label} ({'up' if m.change_pct > 0 else 'down'} "
-                            f"{abs(m.change_pct):.0f} %)" for m in found)  # fmt: skip
+        drivers = ", ".join(mover_words(m) for m in found)
         warnings = note_lines(self.guard.issues(source, now))
         notes = (*warnings, *((f"Driven by: {drivers}.",) if drivers else ()))
         return Report(rule.id or 0, f"a{rule.id}-{verdict.day}", source.label, "Alert",

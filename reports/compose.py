@@ -21,11 +21,9 @@ from reports.charts import DIGEST_METRICS, ChartMaker
 from reports.charts.line import week_change
 from reports.charts.style import format_change, format_value
 from reports.facts import compute
-from reports.query import Series, series
+from reports.query import Series, series, source_timezone
 from reports.subscriptions import DIGEST
 from reports.timezones import parse_timezone, yesterday
-from store import repository
-from store.db import session_scope
 from store.models import Snapshot, Source, Subscription
 
 SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
@@ -90,9 +88,7 @@ def compose(engine: Engine, charts: ChartMaker, sub: Subscription, source: Sourc
             warnings: Sequence[str] = ()) -> Report:  # fmt: skip
     """Build the report of one period from stored history (no Clarity call)."""
     as_of = occurrence.due_at
-    with session_scope(engine) as session:
-        zone = repository.get_workspace(session=session, workspace_id=source.workspace_id).timezone
-    last_day = yesterday(as_of, parse_timezone(zone))
+    last_day = yesterday(as_of, parse_timezone(source_timezone(engine, source.id or 0)))
     days = WINDOW_DAYS[sub.frequency]
     keys = list(DIGEST_METRICS) if DIGEST in sub.metrics else []
     keys += [k for k in sub.metrics if k != DIGEST and k not in keys]

@@ -31,6 +31,12 @@ class Mover:
     change_pct: float
 
 
+def mover_words(mover: Mover) -> str:
+    """`page /checkout (up 40 %)`."""
+    way = "up" if mover.change_pct > 0 else "down"
+    return f"{mover.kind} {mover.label} ({way} {abs(mover.change_pct):.0f} %)"
+
+
 @dataclass(frozen=True)
 class Facts:
     """Everything a summary of one metric may state."""
@@ -71,7 +77,8 @@ class Facts:
         return [float(v) for v in values if v is not None]
 
 
-def _pct(now: float | None, before: float | None) -> float | None:
+def pct_change(now: float | None, before: float | None) -> float | None:
+    """Relative change in %; None when either side is missing or the base is zero."""
     return 100.0 * (now - before) / before if now is not None and before else None
 
 
@@ -95,9 +102,9 @@ def compute(engine: Engine, *, source_id: int, metric: Metric, now: datetime,
     return Facts(
         metric=metric, source_label=source_label,
         latest_day=latest.day if latest else None, latest=latest.value if latest else None,
-        week_ago=week_ago, change_week_pct=_pct(latest.value if latest else None, week_ago),
+        week_ago=week_ago, change_week_pct=pct_change(latest.value if latest else None, week_ago),
         period=period.value, previous_period=before.value if comparable else None,
-        change_period_pct=_pct(period.value, before.value) if comparable else None,
+        change_period_pct=pct_change(period.value, before.value) if comparable else None,
         baseline_7=mean(last_7) if len(last_7) >= 4 else None,
         baseline_28=mean(values) if len(values) >= 14 else None,
         days_with_data=len(values), days_missing=len(points) - len(values),

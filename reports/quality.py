@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
-from reports.query import totals
+from reports.query import source_timezone, totals
 from reports.scheduler import LogNotifier, Notifier
 from reports.timezones import parse_timezone, yesterday
-from store.models import MetricRow, QualityNotice, Source, Workspace
+from store.models import MetricRow, QualityNotice, Source
 from store.types import utcnow
 
 COLLAPSE: Final = 0.5  # sessions under half the usual same weekday: the tag likely broke
@@ -47,10 +47,7 @@ def _share(row: MetricRow) -> float | None:
 
 def check(engine: Engine, source_id: int, now: datetime) -> list[Issue]:
     """The problems visible in the stored data as of `now` (the last local day and before)."""
-    with Session(engine) as session:
-        source = session.get(Source, source_id)
-        workspace = session.get(Workspace, source.workspace_id) if source else None
-    day = yesterday(now, parse_timezone(workspace.timezone if workspace else "UTC"))
+    day = yesterday(now, parse_timezone(source_timezone(engine, source_id)))
     stored = {d: row for d, (row, _) in totals(engine, source_id, day - timedelta(days=28),
                                                day).items()}  # fmt: skip
     today = stored.get(day)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from reports.charts.style import format_value
-from reports.facts import PERIOD_DAYS, Facts
+from reports.facts import PERIOD_DAYS, Facts, mover_words, pct_change
 
 LEVEL: Final = 2.0  # a change under 2 % reads as "level"
 
@@ -34,9 +34,7 @@ def _caveats(f: Facts) -> str:
 def _movers(f: Facts) -> str:
     if not f.movers:
         return ""
-    items = [f"{m.kind} {m.label} ({'up' if m.change_pct > 0 else 'down'} "
-             f"{abs(m.change_pct):.0f} %)" for m in f.movers]  # fmt: skip
-    return f" Biggest movers on the week: {', '.join(items)}."
+    return f" Biggest movers on the week: {', '.join(mover_words(m) for m in f.movers)}."
 
 
 def deterministic_all(facts: Sequence[Facts]) -> str:
@@ -62,12 +60,8 @@ def deterministic(f: Facts, *, caveats: bool = True) -> str:
         period = change_words(f.change_period_pct, f"the {PERIOD_DAYS} days before")
         text += f", {period}." if period else "."
     if f.baseline_28 is not None:
-        pct = _pct(f.latest, f.baseline_28)
+        pct = pct_change(f.latest, f.baseline_28)
         where = "level" if pct is None or abs(pct) < LEVEL else (
             f"{'up' if pct > 0 else 'down'} {abs(pct):.0f} %")  # fmt: skip
         text += f" Against the 28-day average of {format_value(f.baseline_28, unit)}: {where}."
     return text + _movers(f) + (_caveats(f) if caveats else "")
-
-
-def _pct(now: float, before: float) -> float | None:
-    return 100.0 * (now - before) / before if before else None

@@ -98,12 +98,10 @@ class Runtime:
             notifier=self._notifier(),
         )
 
-    def dispatcher(self, owner: str | None = None) -> Dispatcher:
-        """The delivery dispatcher, with every destination this environment can reach."""
-        from reports.ai import AiSettings, Summarizer
-        from reports.charts import ChartMaker
-        from reports.dispatch import Dispatcher
-        from reports.mail import EmailSender, Links, SmtpSender, SmtpSettings
+    @cached_property
+    def senders(self) -> dict[str, Any]:
+        """Every destination this environment can reach, built once for reports and alerts."""
+        from reports.mail import EmailSender, SmtpSender, SmtpSettings
         from reports.outbox import OutboxSender
 
         senders: dict[str, Any] = {"outbox": OutboxSender()}
@@ -114,11 +112,21 @@ class Runtime:
             from bot.slack.deliver import SlackSender
 
             senders["slack"] = SlackSender(clients)
+        return senders
+
+    def dispatcher(self, owner: str | None = None) -> Dispatcher:
+        """The delivery dispatcher, with every destination this environment can reach."""
+        from reports.ai import AiSettings, Summarizer
+        from reports.charts import ChartMaker
+        from reports.dispatch import Dispatcher
+        from reports.mail import Links
+
         public = self.environ.get("PUBLIC_URL", "").strip()
         links = Links(public, self.cipher) if public else None
         summarizer = Summarizer(AiSettings.from_env(self.environ))
-        return Dispatcher(engine=self.engine, senders=senders, owner=owner or process_owner(),
-                          charts=ChartMaker(), notifier=self._notifier(), links=links,
+        return Dispatcher(engine=self.engine, senders=self.senders,
+                          owner=owner or process_owner(), charts=ChartMaker(),
+                          notifier=self._notifier(), links=links,
                           summarizer=summarizer)  # fmt: skip
 
     def alerts(self) -> AlertEvaluator:
@@ -126,8 +134,7 @@ class Runtime:
         from reports.alert_eval import AlertEvaluator
         from reports.charts import ChartMaker
 
-        senders = self.dispatcher().senders
-        return AlertEvaluator(engine=self.engine, senders=senders, charts=ChartMaker(),
+        return AlertEvaluator(engine=self.engine, senders=self.senders, charts=ChartMaker(),
                               notifier=self._notifier())  # fmt: skip
 
     def _slack_clients(self) -> WorkspaceClients | None:
