@@ -6,6 +6,7 @@ Errors raised by the Clarity side of claritybot.
   x UsageError               bad command-line or slash-command input
   x InvalidTokenError        the token is not shaped like a Clarity JWT; no call was spent
   x QuotaExhaustedError      our ledger refuses the call; no call was spent
+  x DeliveryError            a report could not be sent; `transient` says if a retry can help
   x ClarityError             a call to Clarity failed; `status` and `group` say where
     + ClarityBadRequest          400
     + ClarityAuthError           401 / 403: token wrong, expired or revoked
@@ -162,3 +163,11 @@ class ClarityDimensionMissing(ClarityResponseError):
     """The rows lack a requested dimension: Clarity silently ignored it."""
 
     kind = "dimension_missing"
+
+
+class DeliveryError(ClaritybotError):
+    """A send failed; `transient` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient

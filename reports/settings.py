@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from reports.clarity import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from reports.errors import ConfigError
 from store.db import DEFAULT_DATABASE_URL
 from store.quota import QuotaPolicy
+
+DEFAULT_API_URL: Final = "https://www.clarity.ms/export-data/api/v1"
+DEFAULT_TIMEOUT: Final = 30.0  # seconds for one Clarity call
 
 # name → (default, meaning); the README's configuration table is checked against this in tests.
 ENV_VARS: Final = {

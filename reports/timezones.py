@@ -57,3 +57,8 @@ def yesterday(now: datetime, tz: ZoneInfo) -> date:
     while not exists(day, tz):
         day -= timedelta(days=1)
     return day
+
+
+def due_at(day: date, tz: ZoneInfo) -> datetime:
+    """Return when the snapshot of `day` becomes due: the first instant of the next day."""
+    return day_start(day + timedelta(days=1), tz)

@@ -31,8 +31,9 @@ class TokenCipher:
             raise SecretKeyError(f"CLARITYBOT_SECRET_KEY is not set. {KEY_HINT}")
         # Links (unsubscribe) are signed with keys derived from the same secret, never the
         # Fernet keys themselves; every configured key verifies, so rotation keeps old links.
-        self._signing = [hmac.new(k.encode(), b"claritybot-link-signing", "sha256").digest()
-                         for k in keys]  # fmt: skip
+        self._signing = [
+            hmac.new(k.encode(), b"claritybot-link-signing", "sha256").digest() for k in keys
+        ]
         try:
             self._fernet = MultiFernet([Fernet(k.encode("ascii")) for k in keys])
         except (ValueError, UnicodeEncodeError) as exc:
@@ -51,10 +52,11 @@ class TokenCipher:
     def verify(self, message: str, signature: str) -> bool:
         """True when `signature` was made by `sign` with any configured key."""
         return any(
-            hmac.compare_digest(hmac.new(k, message.encode(), "sha256").hexdigest()[:32],
-                                signature or "")
+            hmac.compare_digest(
+                hmac.new(k, message.encode(), "sha256").hexdigest()[:32], signature or ""
+            )
             for k in self._signing
-        )  # fmt: skip
+        )
 
     def decrypt(self, ciphertext: str) -> str:
         """Return the token; SecretKeyError when the key is not the one it was stored with."""

@@ -34,12 +34,26 @@ def get(engine: Engine, *, subscription_id: int, period: str) -> Delivery | None
         ).first()
 
 
-def claim_new(engine: Engine, *, subscription_id: int, period: str, due_at: datetime,
-              owner: str, now: datetime) -> Delivery | None:  # fmt: skip
+def claim_new(
+    engine: Engine,
+    *,
+    subscription_id: int,
+    period: str,
+    due_at: datetime,
+    owner: str,
+    now: datetime,
+) -> Delivery | None:
     """Insert the period's row as ours; None when any row for it already exists."""
-    row = Delivery(subscription_id=subscription_id, period=period, due_at=due_at,
-                   status="claimed", owner=owner, lease_until=now + LEASE, created_at=now,
-                   updated_at=now)  # fmt: skip
+    row = Delivery(
+        subscription_id=subscription_id,
+        period=period,
+        due_at=due_at,
+        status="claimed",
+        owner=owner,
+        lease_until=now + LEASE,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         with Session(engine) as session:
             session.add(row)
@@ -79,16 +93,39 @@ def take_over(
             verdict = sent_check(row) if sent_check else None
             if verdict is True:
                 note = "found complete after the sending process stopped"
-                _set(engine, row, "sending", status="sent", sent_at=now, updated_at=now,
-                     note=note, lease_until=None)  # fmt: skip
+                _set(
+                    engine,
+                    row,
+                    "sending",
+                    status="sent",
+                    sent_at=now,
+                    updated_at=now,
+                    note=note,
+                    lease_until=None,
+                )
                 return None
             if verdict is None:
-                _set(engine, row, "sending", status="unknown", updated_at=now, error=(
-                    "The process sending it stopped mid-send; it may or may not have arrived, "
-                    "so it is not sent again."))  # fmt: skip
+                _set(
+                    engine,
+                    row,
+                    "sending",
+                    status="unknown",
+                    updated_at=now,
+                    error=(
+                        "The process sending it stopped mid-send; it may or may not have arrived, "
+                        "so it is not sent again."
+                    ),
+                )
                 return None
-    if not _set(engine, row, row.status, status="claimed", owner=owner, lease_until=now + LEASE,
-                updated_at=now):  # fmt: skip
+    if not _set(
+        engine,
+        row,
+        row.status,
+        status="claimed",
+        owner=owner,
+        lease_until=now + LEASE,
+        updated_at=now,
+    ):
         return None  # another process won the race
     return get(engine, subscription_id=row.subscription_id, period=row.period)
 
@@ -98,27 +135,49 @@ def _set(engine: Engine, row: Delivery, expected: str, **values: Any) -> bool:
     with engine.begin() as conn:
         result = conn.execute(
             update(Delivery)
-            .where(col(Delivery.id) == row.id, col(Delivery.status) == expected,
-                   col(Delivery.owner) == row.owner)
+            .where(
+                col(Delivery.id) == row.id,
+                col(Delivery.status) == expected,
+                col(Delivery.owner) == row.owner,
+            )
             .values(**values)
-        )  # fmt: skip
+        )
     return bool(result.rowcount == 1)
 
 
 def sending(engine: Engine, row: Delivery, *, now: datetime) -> bool:
     """Say a send is about to leave (committed before the network call)."""
-    ok = _set(engine, row, "claimed", status="sending", sending_at=now, updated_at=now,
-              attempts=row.attempts + 1, lease_until=now + LEASE)  # fmt: skip
+    ok = _set(
+        engine,
+        row,
+        "claimed",
+        status="sending",
+        sending_at=now,
+        updated_at=now,
+        attempts=row.attempts + 1,
+        lease_until=now + LEASE,
+    )
     if ok:
         row.status, row.attempts = "sending", row.attempts + 1
     return ok
 
 
-def sent(engine: Engine, row: Delivery, *, now: datetime, message_id: str,
-         note: str | None) -> None:  # fmt: skip
+def sent(
+    engine: Engine, row: Delivery, *, now: datetime, message_id: str, note: str | None
+) -> None:
     """Record a send that went out, with what identifies it (Slack ts, Message-ID, file)."""
-    _set(engine, row, "sending", status="sent", sent_at=now, updated_at=now,
-         message_id=message_id[:300], note=note, error=None, lease_until=None)  # fmt: skip
+    _set(
+        engine,
+        row,
+        "sending",
+        status="sent",
+        sent_at=now,
+        updated_at=now,
+        message_id=message_id[:300],
+        note=note,
+        error=None,
+        lease_until=None,
+    )
 
 
 def failed(engine: Engine, row: Delivery, *, now: datetime, error: str, transient: bool) -> str:
@@ -127,18 +186,42 @@ def failed(engine: Engine, row: Delivery, *, now: datetime, error: str, transien
     attempts = row.attempts + (1 if row.status == "claimed" else 0)
     if transient and attempts < MAX_ATTEMPTS:
         wait = timedelta(minutes=RETRY_MINUTES[min(attempts, len(RETRY_MINUTES)) - 1])
-        _set(engine, row, row.status, status="retrying", next_attempt_at=now + wait,
-             error=error[:2000], attempts=attempts, updated_at=now, lease_until=None)  # fmt: skip
+        _set(
+            engine,
+            row,
+            row.status,
+            status="retrying",
+            next_attempt_at=now + wait,
+            error=error[:2000],
+            attempts=attempts,
+            updated_at=now,
+            lease_until=None,
+        )
         return "retrying"
-    _set(engine, row, row.status, status="failed", error=error[:2000], attempts=attempts,
-         updated_at=now, lease_until=None)  # fmt: skip
+    _set(
+        engine,
+        row,
+        row.status,
+        status="failed",
+        error=error[:2000],
+        attempts=attempts,
+        updated_at=now,
+        lease_until=None,
+    )
     return "failed"
 
 
 def unknown(engine: Engine, row: Delivery, *, now: datetime, error: str) -> None:
     """Record a send that may or may not have gone out (it is not sent again)."""
-    _set(engine, row, "sending", status="unknown", error=error[:2000], updated_at=now,
-         lease_until=None)  # fmt: skip
+    _set(
+        engine,
+        row,
+        "sending",
+        status="unknown",
+        error=error[:2000],
+        updated_at=now,
+        lease_until=None,
+    )
 
 
 def skipped(engine: Engine, row: Delivery, *, now: datetime, reason: str) -> None:
@@ -151,10 +234,14 @@ def open_rows(engine: Engine, subscription_ids: Sequence[int]) -> list[Delivery]
     if not subscription_ids:
         return []
     with Session(engine) as session:
-        return list(session.exec(
-            select(Delivery).where(col(Delivery.subscription_id).in_(subscription_ids),
-                                   col(Delivery.status).not_in(FINAL))
-        ).all())  # fmt: skip
+        return list(
+            session.exec(
+                select(Delivery).where(
+                    col(Delivery.subscription_id).in_(subscription_ids),
+                    col(Delivery.status).not_in(FINAL),
+                )
+            ).all()
+        )
 
 
 def recent(engine: Engine, *, limit: int = 100) -> list[Delivery]:

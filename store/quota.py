@@ -105,9 +105,15 @@ def reserve(
         qc.project_key == project_key, qc.utc_day == day, qc.outcome == QUOTA_EXCEEDED
     )
     values = select(
-        literal(project_key), literal(day), taken.c.n + 1, literal(source_id),
-        literal(fetch_group), literal(purpose), literal(now.astimezone(UTC)), literal(owner),
-    ).where(taken.c.n < limit, ~blocked)  # fmt: skip
+        literal(project_key),
+        literal(day),
+        taken.c.n + 1,
+        literal(source_id),
+        literal(fetch_group),
+        literal(purpose),
+        literal(now.astimezone(UTC)),
+        literal(owner),
+    ).where(taken.c.n < limit, ~blocked)
     stmt = (
         insert(QuotaCall)
         .from_select(
@@ -122,7 +128,7 @@ def reserve(
                 "owner",
             ],
             values,
-        )  # fmt: skip
+        )
         .returning(qc.id, qc.slot)
     )
     for _ in range(_RACE_RETRIES):

@@ -113,13 +113,21 @@ def record_run(engine: Engine, run: RunLog) -> None:
         session.commit()
 
 
-def record_gap(engine: Engine, *, source_id: int, local_date: date, group: str, reason: str,
-               now: datetime) -> bool:  # fmt: skip
+def record_gap(
+    engine: Engine, *, source_id: int, local_date: date, group: str, reason: str, now: datetime
+) -> bool:
     """Record that a group of a day is lost; False when it was recorded already."""
     try:
         with Session(engine) as session:
-            session.add(DayGap(source_id=source_id, local_date=local_date, fetch_group=group,
-                               reason=reason, recorded_at=now))  # fmt: skip
+            session.add(
+                DayGap(
+                    source_id=source_id,
+                    local_date=local_date,
+                    fetch_group=group,
+                    reason=reason,
+                    recorded_at=now,
+                )
+            )
             session.commit()
     except IntegrityError:
         return False

@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from bot.cli.runtime import Runtime
-from reports import alerts
-from reports.alerts import RuleSpec, describe
-from reports.catalogue import get_metric
+from reports.alerts import rules as alerts
+from reports.alerts.rules import RuleSpec, describe
 from reports.errors import UsageError
+from reports.history.catalogue import get_metric
 from store.models import AlertRule
 
 
@@ -24,23 +24,40 @@ def register(commands: Any) -> None:
     when = add.add_mutually_exclusive_group(required=True)
     when.add_argument("--above", type=float, metavar="X", help="fires above X (rates in %%)")
     when.add_argument("--below", type=float, metavar="X", help="fires below X")
-    when.add_argument("--change", type=float, metavar="PCT",
-                      help="fires when the window moves PCT %% on the one before")  # fmt: skip
-    when.add_argument("--anomaly", type=float, metavar="PCT",
-                      help="fires when a day is PCT %% off the same weekday's average")  # fmt: skip
+    when.add_argument(
+        "--change",
+        type=float,
+        metavar="PCT",
+        help="fires when the window moves PCT %% on the one before",
+    )
+    when.add_argument(
+        "--anomaly",
+        type=float,
+        metavar="PCT",
+        help="fires when a day is PCT %% off the same weekday's average",
+    )
     add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
     add.add_argument("--days", type=int, default=7, help="window in days (7)")
     add.add_argument("--weeks", type=int, default=4, help="--anomaly: weeks to compare (4)")
     add.add_argument("--page", metavar="URL", help="one page instead of the whole site")
-    add.add_argument("--min-sessions", type=int, default=200,
-                     help="no verdict on less traffic than this in the window (200)")  # fmt: skip
+    add.add_argument(
+        "--min-sessions",
+        type=int,
+        default=200,
+        help="no verdict on less traffic than this in the window (200)",
+    )
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument("--channel", metavar="C123")
     where.add_argument("--email", metavar="ADDR")
     where.add_argument("--outbox", metavar="DIR")
     tell = add.add_mutually_exclusive_group()
-    tell.add_argument("--cooldown", type=int, default=24, metavar="HOURS",
-                      help="while it holds, tell again after this long (24)")  # fmt: skip
+    tell.add_argument(
+        "--cooldown",
+        type=int,
+        default=24,
+        metavar="HOURS",
+        help="while it holds, tell again after this long (24)",
+    )
     tell.add_argument("--once", action="store_true", help="tell only when it starts to hold")
     add.set_defaults(handler=add_command)
 
@@ -62,21 +79,38 @@ def _spec(args: argparse.Namespace) -> RuleSpec:
             if kind == "anomaly" and args.page:
                 raise UsageError("--anomaly works on the whole site, not with --page.")
             page = alerts.normalise_page(args.page)
-            return RuleSpec(metric, kind, abs(value) if kind in ("change", "anomaly") else value,
-                            args.direction, 1 if kind == "anomaly" else args.days, args.weeks,
-                            page)  # fmt: skip
+            return RuleSpec(
+                metric,
+                kind,
+                abs(value) if kind in ("change", "anomaly") else value,
+                args.direction,
+                1 if kind == "anomaly" else args.days,
+                args.weeks,
+                page,
+            )
     raise UsageError("Give one of --above, --below, --change, --anomaly.")
 
 
 def add_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a rule and print its id."""
-    kind, where = next((k, v) for k, v in (("slack", args.channel), ("email", args.email),
-                                           ("outbox", args.outbox)) if v)  # fmt: skip
-    rule = alerts.add_rule(rt.engine, _spec(args), source_id=args.source, workspace_id=None,
-                           kind=kind, destination=where, now=rt.clock(),
-                           min_sessions=args.min_sessions,
-                           cooldown_hours=None if args.once else args.cooldown,
-                           only_first=args.once, created_by="cli")  # fmt: skip
+    kind, where = next(
+        (k, v)
+        for k, v in (("slack", args.channel), ("email", args.email), ("outbox", args.outbox))
+        if v
+    )
+    rule = alerts.add_rule(
+        rt.engine,
+        _spec(args),
+        source_id=args.source,
+        workspace_id=None,
+        kind=kind,
+        destination=where,
+        now=rt.clock(),
+        min_sessions=args.min_sessions,
+        cooldown_hours=None if args.once else args.cooldown,
+        only_first=args.once,
+        created_by="cli",
+    )
     rt.out.write(f"{rule.id}\n")
     rt.err.write(f"Alert {rule.id}: {describe(rule)} → {where}.\n")
     return 0
@@ -85,13 +119,21 @@ def add_command(args: argparse.Namespace, rt: Runtime) -> int:
 def rule_dict(rule: AlertRule) -> dict[str, Any]:
     """The JSON shape of a rule (a stable output format)."""
     return {
-        "id": rule.id, "source_id": rule.source_id, "rule": describe(rule),
-        "metric": rule.metric, "condition": rule.condition, "threshold": rule.threshold,
-        "direction": rule.direction, "days": rule.window_days, "page": rule.page,
-        "destination_kind": rule.destination_kind, "destination": rule.destination,
-        "state": rule.state, "reason": rule.state_reason,
+        "id": rule.id,
+        "source_id": rule.source_id,
+        "rule": describe(rule),
+        "metric": rule.metric,
+        "condition": rule.condition,
+        "threshold": rule.threshold,
+        "direction": rule.direction,
+        "days": rule.window_days,
+        "page": rule.page,
+        "destination_kind": rule.destination_kind,
+        "destination": rule.destination,
+        "state": rule.state,
+        "reason": rule.state_reason,
         "evaluated_day": rule.evaluated_day.isoformat() if rule.evaluated_day else None,
-    }  # fmt: skip
+    }
 
 
 def list_command(args: argparse.Namespace, rt: Runtime) -> int:
@@ -101,12 +143,16 @@ def list_command(args: argparse.Namespace, rt: Runtime) -> int:
         rt.out.write(json.dumps([rule_dict(r) for r in rules], indent=2) + "\n")
         return 0
     if not rules:
-        rt.out.write("No alerts yet: `claritybot alerts add --source ID --metric "
-                     "rage_click_rate --above 2 --channel C123`.\n")  # fmt: skip
+        rt.out.write(
+            "No alerts yet: `claritybot alerts add --source ID --metric "
+            "rage_click_rate --above 2 --channel C123`.\n"
+        )
     for r in rules:
         when = f" ({r.evaluated_day})" if r.evaluated_day else ""
-        rt.out.write(f"{r.id:>4}  {describe(r)} → {r.destination}\n      {r.state}{when}: "
-                     f"{r.state_reason or 'not evaluated yet'}\n")  # fmt: skip
+        rt.out.write(
+            f"{r.id:>4}  {describe(r)} → {r.destination}\n      {r.state}{when}: "
+            f"{r.state_reason or 'not evaluated yet'}\n"
+        )
     return 0
 
 

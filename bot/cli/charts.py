@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.runtime import Runtime, parse_now
-from reports.catalogue import CATALOGUE, by_category, get_metric
 from reports.errors import UsageError
-from reports.query import Breakdown, Series
+from reports.history.catalogue import CATALOGUE, by_category, get_metric
+from reports.history.query import Breakdown, Series
 from store import repository
 from store.db import session_scope
 
@@ -43,8 +43,17 @@ def register(commands: Any) -> None:
 def metrics_command(args: argparse.Namespace, rt: Runtime) -> int:
     """List the catalogue."""
     if args.json:
-        rows = [{"key": m.key, "label": m.label, "category": m.category, "unit": m.unit,
-                 "rule": m.rule, "description": m.description} for m in CATALOGUE]  # fmt: skip
+        rows = [
+            {
+                "key": m.key,
+                "label": m.label,
+                "category": m.category,
+                "unit": m.unit,
+                "rule": m.rule,
+                "description": m.description,
+            }
+            for m in CATALOGUE
+        ]
         rt.out.write(json.dumps(rows, indent=2) + "\n")
         return 0
     for category, metrics in by_category().items():
@@ -66,34 +75,44 @@ def _label(rt: Runtime, source_id: int) -> str:
 
 def metric_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Print a series or a breakdown as text or JSON."""
-    from reports.breakdowns import breakdown  # kept out of `tick` start-up
-    from reports.query import series
+    from reports.history.breakdowns import breakdown  # kept out of `tick` start-up
+    from reports.history.query import series
 
     _check_days(args.days)
     metric = get_metric(args.metric)
     _label(rt, args.source)  # a clear error for an unknown source
     now = parse_now(args.now, rt.err)
     if metric.is_breakdown:
-        result = breakdown(rt.engine, source_id=args.source, metric=metric, days=args.days,
-                           top_n=10, now=now)  # fmt: skip
+        result = breakdown(
+            rt.engine, source_id=args.source, metric=metric, days=args.days, top_n=10, now=now
+        )
         _print_breakdown(result, rt, as_json=args.json)
     else:
-        data = series(rt.engine, source_id=args.source, metric=metric, days=args.days,
-                      now=now)  # fmt: skip
+        data = series(rt.engine, source_id=args.source, metric=metric, days=args.days, now=now)
         _print_series(data, rt, as_json=args.json)
     return 0
 
 
 def _print_series(data: Series, rt: Runtime, *, as_json: bool) -> None:
-    from reports.charts.style import format_value
+    from reports.render.charts.style import format_value
 
     metric = data.metric
     if as_json:
         payload = {
-            "metric": metric.key, "unit": metric.unit, "timezone": data.timezone,
-            "days": [{"date": p.day.isoformat(), "value": p.value, "late": p.late,
-                      "estimated": p.estimated, "rows": list(p.refs)} for p in data.points],
-        }  # fmt: skip
+            "metric": metric.key,
+            "unit": metric.unit,
+            "timezone": data.timezone,
+            "days": [
+                {
+                    "date": p.day.isoformat(),
+                    "value": p.value,
+                    "late": p.late,
+                    "estimated": p.estimated,
+                    "rows": list(p.refs),
+                }
+                for p in data.points
+            ],
+        }
         rt.out.write(json.dumps(payload, indent=2) + "\n")
         return
     rt.out.write(f"{metric.label} ({metric.unit}), {data.timezone}\n")
@@ -104,16 +123,28 @@ def _print_series(data: Series, rt: Runtime, *, as_json: bool) -> None:
 
 
 def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
-    from reports.charts.style import format_change, format_value
+    from reports.render.charts.style import format_change, format_value
 
     metric = result.metric
     if as_json:
         payload = {
-            "metric": metric.key, "unit": metric.unit, "start": result.start.isoformat(),
-            "end": result.end.isoformat(), "total": result.total,
-            "rows": [{"label": r.label, "key": r.key, "value": r.value, "share": r.share,
-                      "previous": r.previous, "change_pct": r.change_pct} for r in result.rows],
-        }  # fmt: skip
+            "metric": metric.key,
+            "unit": metric.unit,
+            "start": result.start.isoformat(),
+            "end": result.end.isoformat(),
+            "total": result.total,
+            "rows": [
+                {
+                    "label": r.label,
+                    "key": r.key,
+                    "value": r.value,
+                    "share": r.share,
+                    "previous": r.previous,
+                    "change_pct": r.change_pct,
+                }
+                for r in result.rows
+            ],
+        }
         rt.out.write(json.dumps(payload, indent=2) + "\n")
         return
     rt.out.write(f"{metric.label}, {result.start} to {result.end}\n")
@@ -129,17 +160,28 @@ def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
 
 def chart_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Render one chart to a PNG file and print its text alternative."""
-    from reports.charts import ChartMaker
+    from reports.render.charts import ChartMaker
 
     _check_days(args.days)
     label = _label(rt, args.source)
     maker, now = ChartMaker(), parse_now(args.now, rt.err)
     if args.digest:
-        chart = maker.digest_chart(rt.engine, source_id=args.source, days=args.days, now=now,
-                                   title=f"{label} — last {args.days} days")  # fmt: skip
+        chart = maker.digest_chart(
+            rt.engine,
+            source_id=args.source,
+            days=args.days,
+            now=now,
+            title=f"{label} — last {args.days} days",
+        )
     else:
-        chart = maker.metric_chart(rt.engine, source_id=args.source, metric=get_metric(args.metric),
-                                   days=args.days, now=now, source_label=label)  # fmt: skip
+        chart = maker.metric_chart(
+            rt.engine,
+            source_id=args.source,
+            metric=get_metric(args.metric),
+            days=args.days,
+            now=now,
+            source_label=label,
+        )
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

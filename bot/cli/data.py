@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
-from reports.export import FORMATS, export_records, write_csv, write_jsonl
-from reports.snapshot import SnapshotResult
+from reports.history.export import FORMATS, export_records, write_csv, write_jsonl
+from reports.ingest.snapshot import SnapshotResult
 from reports.timezones import local_date, parse_timezone
 from store import quota, repository
 from store.db import session_scope

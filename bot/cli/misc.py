@@ -50,8 +50,8 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
     from bot.slack.services import SlackServices
     from bot.slack.settings import SlackSettings
     from bot.slack.unsubscribe import Unsubscribe
-    from reports.clarity import ClarityClient
-    from reports.mail import Links
+    from reports.clarity.client import ClarityClient
+    from reports.delivery.email import Links
 
     slack = SlackSettings.from_env(rt.environ)
     services = SlackServices(
@@ -65,13 +65,21 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
     links = Links(rt.environ.get("PUBLIC_URL", "").strip(), rt.cipher)
     unsubscribe = Unsubscribe(engine=rt.engine, links=links, clock=rt.clock)
     if slack.multi_workspace:
-        serve_http(multi_workspace_app(services, slack), host=slack.host, port=slack.port,
-                   unsubscribe=unsubscribe)  # fmt: skip
+        serve_http(
+            multi_workspace_app(services, slack),
+            host=slack.host,
+            port=slack.port,
+            unsubscribe=unsubscribe,
+        )
         return 0
     client = web_client(slack.bot_token, slack.api_url)
     try:  # Bolt checks the token with auth.test before serving anything
-        app = create_app(services, signing_secret=slack.signing_secret or "socket-mode",
-                         client=client, verify_requests=not slack.socket_mode)  # fmt: skip
+        app = create_app(
+            services,
+            signing_secret=slack.signing_secret or "socket-mode",
+            client=client,
+            verify_requests=not slack.socket_mode,
+        )
     except Exception as exc:
         raise ClaritybotError(
             f"Slack did not accept SLACK_BOT_TOKEN or could not be reached at {slack.api_url} "
@@ -90,19 +98,21 @@ def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
     from bot.slack.oauth import oauth_settings
     from bot.slack.posting import web_client
 
-    settings = oauth_settings(services.engine, client_id=slack.client_id,
-                              client_secret=slack.client_secret)  # fmt: skip
+    settings = oauth_settings(
+        services.engine, client_id=slack.client_id, client_secret=slack.client_secret
+    )
     # No token: nothing to check at start. The code exchange and each request's auth.test go
     # through this client, so they honour SLACK_API_URL too.
     client = web_client(None, slack.api_url)
-    return create_app(services, signing_secret=slack.signing_secret, client=client,
-                      oauth_settings=settings)  # fmt: skip
+    return create_app(
+        services, signing_secret=slack.signing_secret, client=client, oauth_settings=settings
+    )
 
 
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run the demo and print its summary."""
     # Imported here, not at the top: `tick` and `worker` start faster without the sandbox.
-    from reports.demo import render_summary, run_demo
+    from bot.cli.demo import render_summary, run_demo
 
     if not 1 <= args.days <= 400:
         raise UsageError("--days must be between 1 and 400.")
@@ -134,7 +144,7 @@ def migrate_command(_args: argparse.Namespace, rt: Runtime) -> int:
 
 def sandbox_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Serve the sandbox until interrupted."""
-    from reports.sandbox import ClaritySandbox  # see demo_command
+    from reports.clarity.sandbox import ClaritySandbox  # see demo_command
 
     with ClaritySandbox(port=args.port) as sandbox:
         rt.out.write(

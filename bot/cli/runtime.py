@@ -12,19 +12,21 @@ from typing import TYPE_CHECKING, Any, TextIO
 import httpx
 from sqlalchemy import Engine
 
-from reports.clarity import ClarityClient
+from reports.clarity.client import ClarityClient
 from reports.errors import UsageError
-from reports.scheduler import LogNotifier, Notifier, Scheduler, process_owner
+from reports.ingest.scheduler import Scheduler
+from reports.ingest.snapshot import Snapshotter
+from reports.notify import LogNotifier, Notifier
 from reports.settings import Settings
-from reports.snapshot import Snapshotter
+from reports.workers import process_owner
 from store.crypto import TokenCipher
 from store.db import make_engine
 from store.migrate import ensure_schema
 
 if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
     from bot.slack.clients import WorkspaceClients
-    from reports.alert_eval import AlertEvaluator
-    from reports.dispatch import Dispatcher
+    from reports.alerts.evaluate import AlertEvaluator
+    from reports.delivery.dispatch import Dispatcher
 
 
 def parse_now(text: str | None, err: TextIO) -> datetime:
@@ -101,8 +103,8 @@ class Runtime:
     @cached_property
     def senders(self) -> dict[str, Any]:
         """Every destination this environment can reach, built once for reports and alerts."""
-        from reports.mail import EmailSender, SmtpSender, SmtpSettings
-        from reports.outbox import OutboxSender
+        from reports.delivery.email import EmailSender, SmtpSender, SmtpSettings
+        from reports.delivery.outbox import OutboxSender
 
         senders: dict[str, Any] = {"outbox": OutboxSender()}
         smtp = SmtpSettings.from_env(self.environ)
@@ -116,26 +118,32 @@ class Runtime:
 
     def dispatcher(self, owner: str | None = None) -> Dispatcher:
         """The delivery dispatcher, with every destination this environment can reach."""
-        from reports.ai import AiSettings, Summarizer
-        from reports.charts import ChartMaker
-        from reports.dispatch import Dispatcher
-        from reports.mail import Links
+        from reports.delivery.dispatch import Dispatcher
+        from reports.delivery.email import Links
+        from reports.render.ai import AiSettings, Summarizer
+        from reports.render.charts import ChartMaker
 
         public = self.environ.get("PUBLIC_URL", "").strip()
         links = Links(public, self.cipher) if public else None
         summarizer = Summarizer(AiSettings.from_env(self.environ))
-        return Dispatcher(engine=self.engine, senders=self.senders,
-                          owner=owner or process_owner(), charts=ChartMaker(),
-                          notifier=self._notifier(), links=links,
-                          summarizer=summarizer)  # fmt: skip
+        return Dispatcher(
+            engine=self.engine,
+            senders=self.senders,
+            owner=owner or process_owner(),
+            charts=ChartMaker(),
+            notifier=self._notifier(),
+            links=links,
+            summarizer=summarizer,
+        )
 
     def alerts(self) -> AlertEvaluator:
         """The alert evaluator, telling the same destinations the dispatcher reaches."""
-        from reports.alert_eval import AlertEvaluator
-        from reports.charts import ChartMaker
+        from reports.alerts.evaluate import AlertEvaluator
+        from reports.render.charts import ChartMaker
 
-        return AlertEvaluator(engine=self.engine, senders=self.senders, charts=ChartMaker(),
-                              notifier=self._notifier())  # fmt: skip
+        return AlertEvaluator(
+            engine=self.engine, senders=self.senders, charts=ChartMaker(), notifier=self._notifier()
+        )
 
     def _slack_clients(self) -> WorkspaceClients | None:
         """Slack for the worker: the one bot token, or each OAuth install's; None without."""

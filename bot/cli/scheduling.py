@@ -15,7 +15,7 @@ import schedule
 
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
-from reports.scheduler import TickReport
+from reports.ingest.scheduler import TickReport
 from store import runs
 
 
@@ -29,10 +29,12 @@ def register(commands: Any) -> None:
     worker = commands.add_parser("worker", help="tick about once a minute until stopped")
     worker.add_argument("--interval", type=float, default=60.0, help="seconds between ticks")
     worker.add_argument("--now", help="simulation: start the clock at this ISO 8601 time")
-    worker.add_argument("--speed", type=float, default=1.0,
-                        help="simulation: clock seconds per real second")  # fmt: skip
-    worker.add_argument("--wall-start", type=float,
-                        help="simulation: the Unix time at which the clock read --now")  # fmt: skip
+    worker.add_argument(
+        "--speed", type=float, default=1.0, help="simulation: clock seconds per real second"
+    )
+    worker.add_argument(
+        "--wall-start", type=float, help="simulation: the Unix time at which the clock read --now"
+    )
     worker.add_argument("--max-ticks", type=int, help="stop after this many ticks")
     worker.set_defaults(handler=worker_command)
 
@@ -54,8 +56,9 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     return 1 if failed else 0
 
 
-def _report_json(report: TickReport, deliveries: Mapping[str, int],
-                 alerts: Mapping[str, int]) -> dict[str, Any]:  # fmt: skip
+def _report_json(
+    report: TickReport, deliveries: Mapping[str, int], alerts: Mapping[str, int]
+) -> dict[str, Any]:
     return {
         "deliveries": dict(sorted(deliveries.items())),
         "alerts": dict(sorted(alerts.items())),
@@ -79,8 +82,14 @@ def _report_json(report: TickReport, deliveries: Mapping[str, int],
     }
 
 
-def _print_report(report: TickReport, rt: Runtime, *, as_json: bool,
-                  deliveries: Mapping[str, int], alerts: Mapping[str, int]) -> None:  # fmt: skip
+def _print_report(
+    report: TickReport,
+    rt: Runtime,
+    *,
+    as_json: bool,
+    deliveries: Mapping[str, int],
+    alerts: Mapping[str, int],
+) -> None:
     if as_json:
         rt.out.write(json.dumps(_report_json(report, deliveries, alerts), indent=2) + "\n")
         return
@@ -139,7 +148,7 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     # Only `every(n).seconds` is used: schedule's own timezone handling repeats or skips jobs
-    # around DST (see DEPS.md); when a day is due is decided by reports.due with zoneinfo.
+    # around DST (see DEPS.md); when a day is due is decided by reports.ingest.due with zoneinfo.
     loop = schedule.Scheduler()
     loop.every(args.interval).seconds.do(job)
     rt.err.write(f"claritybot worker: started, a tick every {args.interval:g} s.\n")
@@ -162,13 +171,19 @@ def runs_command(args: argparse.Namespace, rt: Runtime) -> int:
     if args.json:
         rows = [
             {
-                "source": e.source_id, "date": e.local_date.isoformat(), "group": e.fetch_group,
-                "started_at": e.started_at.isoformat(), "finished_at": e.finished_at.isoformat(),
-                "outcome": e.outcome, "calls": e.calls, "late": e.late,
-                "estimated": e.estimated, "error": e.error,
+                "source": e.source_id,
+                "date": e.local_date.isoformat(),
+                "group": e.fetch_group,
+                "started_at": e.started_at.isoformat(),
+                "finished_at": e.finished_at.isoformat(),
+                "outcome": e.outcome,
+                "calls": e.calls,
+                "late": e.late,
+                "estimated": e.estimated,
+                "error": e.error,
             }
             for e in entries
-        ]  # fmt: skip
+        ]
         rt.out.write(json.dumps(rows, indent=2) + "\n")
         return 0
     if not entries:

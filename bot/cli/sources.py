@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.runtime import Runtime
-from reports import sources
 from reports.errors import UsageError
+from reports.ingest import sources
 from reports.timezones import parse_timezone
 from store import repository
 from store.db import session_scope
@@ -106,8 +106,11 @@ def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
 def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Remove a source (token wiped), optionally with its history."""
     sources.remove_source(rt.engine, source_id=args.id, purge=args.purge, now=rt.clock())
-    what = ("and its history, subscriptions and alerts were deleted" if args.purge else
-            "was removed; its subscriptions and alerts stop, its history is kept")  # fmt: skip
+    what = (
+        "and its history, subscriptions and alerts were deleted"
+        if args.purge
+        else "was removed; its subscriptions and alerts stop, its history is kept"
+    )
     rt.out.write(f"Source {args.id} {what}.\n")
     return 0
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.cli.runtime import Runtime
-from reports import subscriptions as subs
-from reports.cadence import FREQUENCIES, parse_weekday
+from reports.delivery import subscriptions as subs
+from reports.delivery.cadence import FREQUENCIES, parse_weekday
 from store import ledger
 from store.models import Delivery, Subscription
 
@@ -18,8 +18,13 @@ def register(commands: Any) -> None:
     """Add the subscription subcommands."""
     add = commands.add_parser("subscribe", help="send a report on a schedule; prints its id")
     add.add_argument("--source", type=int, required=True, help="source id")
-    add.add_argument("--metric", action="append", required=True, metavar="KEY",
-                     help="a metric key (repeat for several), or `digest`")  # fmt: skip
+    add.add_argument(
+        "--metric",
+        action="append",
+        required=True,
+        metavar="KEY",
+        help="a metric key (repeat for several), or `digest`",
+    )
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument("--email", metavar="ADDR", help="send an email digest to this address")
     where.add_argument("--channel", metavar="C123", help="post to this Slack channel id")
@@ -28,11 +33,19 @@ def register(commands: Any) -> None:
     add.add_argument("--at", default="09:00", metavar="HH:MM", help="local send time (09:00)")
     add.add_argument("--timezone", metavar="IANA", help="default: the workspace's timezone")
     add.add_argument("--weekday", default="monday", help="weekly: the day it goes out (monday)")
-    add.add_argument("--day", type=int, default=1, metavar="N",
-                     help="monthly: the day of the month (31: the last day)")  # fmt: skip
+    add.add_argument(
+        "--day",
+        type=int,
+        default=1,
+        metavar="N",
+        help="monthly: the day of the month (31: the last day)",
+    )
     add.add_argument("--summary", action="store_true", help="add a written summary")
-    add.add_argument("--skip-when-empty", action="store_true",
-                     help="send nothing for a period without data (default: say so)")  # fmt: skip
+    add.add_argument(
+        "--skip-when-empty",
+        action="store_true",
+        help="send nothing for a period without data (default: say so)",
+    )
     add.set_defaults(handler=subscribe)
 
     listing = commands.add_parser("subscriptions", help="list scheduled reports")
@@ -52,31 +65,53 @@ def register(commands: Any) -> None:
 
 def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a subscription and print its id (alone on stdout, for scripts)."""
-    kind, destination = next((k, v) for k, v in (("email", args.email), ("slack", args.channel),
-                                                  ("outbox", args.outbox)) if v)  # fmt: skip
+    kind, destination = next(
+        (k, v)
+        for k, v in (("email", args.email), ("slack", args.channel), ("outbox", args.outbox))
+        if v
+    )
     request = subs.NewSubscription(
-        source_id=args.source, metrics=args.metric, kind=kind, destination=destination,
-        frequency=args.frequency, weekday=parse_weekday(args.weekday), month_day=args.day,
-        send_at=args.at, timezone=args.timezone, summary=args.summary,
-        skip_when_empty=args.skip_when_empty, created_by="cli",
-    )  # fmt: skip
+        source_id=args.source,
+        metrics=args.metric,
+        kind=kind,
+        destination=destination,
+        frequency=args.frequency,
+        weekday=parse_weekday(args.weekday),
+        month_day=args.day,
+        send_at=args.at,
+        timezone=args.timezone,
+        summary=args.summary,
+        skip_when_empty=args.skip_when_empty,
+        created_by="cli",
+    )
     now = rt.clock()
     sub = subs.subscribe(rt.engine, request, workspace_id=None, now=now)
     rt.out.write(f"{sub.id}\n")
-    rt.err.write(f"Subscription {sub.id}: {', '.join(sub.metrics)} to {subs.where(sub)}, "
-                 f"{subs.schedule_text(rt.engine, sub, now)}.\n")  # fmt: skip
+    rt.err.write(
+        f"Subscription {sub.id}: {', '.join(sub.metrics)} to {subs.where(sub)}, "
+        f"{subs.schedule_text(rt.engine, sub, now)}.\n"
+    )
     return 0
 
 
 def as_dict(sub: Subscription, schedule: str) -> dict[str, Any]:
     """The JSON shape of a subscription (a stable output format)."""
     return {
-        "id": sub.id, "source_id": sub.source_id, "metrics": sub.metrics,
-        "destination_kind": sub.destination_kind, "destination": sub.destination,
-        "frequency": sub.frequency, "weekday": sub.weekday, "month_day": sub.month_day,
-        "at": sub.send_at, "timezone": sub.timezone, "summary": sub.summary,
-        "skip_when_empty": sub.skip_when_empty, "active": sub.active, "schedule": schedule,
-    }  # fmt: skip
+        "id": sub.id,
+        "source_id": sub.source_id,
+        "metrics": sub.metrics,
+        "destination_kind": sub.destination_kind,
+        "destination": sub.destination,
+        "frequency": sub.frequency,
+        "weekday": sub.weekday,
+        "month_day": sub.month_day,
+        "at": sub.send_at,
+        "timezone": sub.timezone,
+        "summary": sub.summary,
+        "skip_when_empty": sub.skip_when_empty,
+        "active": sub.active,
+        "schedule": schedule,
+    }
 
 
 def list_subscriptions(args: argparse.Namespace, rt: Runtime) -> int:
@@ -88,12 +123,16 @@ def list_subscriptions(args: argparse.Namespace, rt: Runtime) -> int:
         rt.out.write(json.dumps([as_dict(s, when) for s, when in rows], indent=2) + "\n")
         return 0
     if not rows:
-        rt.out.write("No subscriptions yet: `claritybot subscribe --source ID --metric sessions "
-                     "--email you@example.com`.\n")  # fmt: skip
+        rt.out.write(
+            "No subscriptions yet: `claritybot subscribe --source ID --metric sessions "
+            "--email you@example.com`.\n"
+        )
         return 0
     for sub, when in rows:
-        rt.out.write(f"{sub.id:>4}  source {sub.source_id}  {', '.join(sub.metrics)} → "
-                     f"{subs.where(sub)}  ({when})\n")  # fmt: skip
+        rt.out.write(
+            f"{sub.id:>4}  source {sub.source_id}  {', '.join(sub.metrics)} → "
+            f"{subs.where(sub)}  ({when})\n"
+        )
     return 0
 
 
@@ -111,11 +150,18 @@ def delivery_dict(row: Delivery) -> dict[str, Any]:
         return moment.isoformat() if moment else None
 
     return {
-        "id": row.id, "subscription": row.subscription_id, "period": row.period,
-        "status": row.status, "due_at": iso(row.due_at), "sent_at": iso(row.sent_at),
-        "attempts": row.attempts, "next_attempt_at": iso(row.next_attempt_at),
-        "message_id": row.message_id, "error": row.error, "note": row.note,
-    }  # fmt: skip
+        "id": row.id,
+        "subscription": row.subscription_id,
+        "period": row.period,
+        "status": row.status,
+        "due_at": iso(row.due_at),
+        "sent_at": iso(row.sent_at),
+        "attempts": row.attempts,
+        "next_attempt_at": iso(row.next_attempt_at),
+        "message_id": row.message_id,
+        "error": row.error,
+        "note": row.note,
+    }
 
 
 def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
@@ -128,6 +174,8 @@ def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
         rt.out.write("No deliveries yet.\n")
     for r in rows:
         why = r.error or r.note or r.message_id or ""
-        rt.out.write(f"{r.id:>5}  sub {r.subscription_id:<4} {r.period:<10}  {r.status:<9} "
-                     f"{r.due_at:%Y-%m-%d %H:%M} UTC  {why}\n")  # fmt: skip
+        rt.out.write(
+            f"{r.id:>5}  sub {r.subscription_id:<4} {r.period:<10}  {r.status:<9} "
+            f"{r.due_at:%Y-%m-%d %H:%M} UTC  {why}\n"
+        )
     return 0

@@ -19,11 +19,13 @@ from bot.slack.posting import Poster, SlackPostError
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import escape
-from reports import alerts, sources, subscriptions
-from reports.catalogue import by_category, get_metric
+from reports.alerts import rules as alerts
+from reports.delivery import subscriptions
 from reports.errors import ClaritybotError, UsageError
-from reports.live import SHOWN, live_look
-from reports.snapshot import Snapshotter
+from reports.history.catalogue import by_category, get_metric
+from reports.ingest import sources
+from reports.ingest.live import SHOWN, live_look
+from reports.ingest.snapshot import Snapshotter
 from reports.timezones import parse_timezone
 from store import repository
 from store.db import session_scope
@@ -40,26 +42,40 @@ class Reply:
     blocks: list[dict[str, object]] | None = None
 
 
-def connect(services: SlackServices, workspace_id: int, user_id: str, token: str,
-            label: str) -> Reply:  # fmt: skip
+def connect(
+    services: SlackServices, workspace_id: int, user_id: str, token: str, label: str
+) -> Reply:
     """Store a source, then take yesterday's snapshot at once; its first call tests the token."""
     now = services.clock()
-    source_id = sources.add_source(services.engine, cipher=services.cipher,
-                                   label=label or "Clarity project", raw_token=token, now=now,
-                                   workspace_id=workspace_id, owner_user_id=user_id)  # fmt: skip
-    snapshotter = Snapshotter(engine=services.engine, client=services.clarity,
-                              cipher=services.cipher, policy=services.policy)  # fmt: skip
+    source_id = sources.add_source(
+        services.engine,
+        cipher=services.cipher,
+        label=label or "Clarity project",
+        raw_token=token,
+        now=now,
+        workspace_id=workspace_id,
+        owner_user_id=user_id,
+    )
+    snapshotter = Snapshotter(
+        engine=services.engine,
+        client=services.clarity,
+        cipher=services.cipher,
+        policy=services.policy,
+    )
     result = snapshotter.take_yesterday(source_id, now=now, purpose="connect")
-    rejected = next((o for o in result.outcomes if o.error_kind in ("unauthorized", "forbidden")),
-                    None)  # fmt: skip
+    rejected = next(
+        (o for o in result.outcomes if o.error_kind in ("unauthorized", "forbidden")), None
+    )
     if rejected is not None:
         sources.remove_source(services.engine, source_id=source_id, purge=True, now=now)
         return Reply(f"Clarity rejected that token, so nothing was saved. {rejected.message}")
     stored = sum(1 for o in result.outcomes if o.status == "stored")
     problem = next((o for o in result.outcomes if o.status in ("failed", "refused")), None)
     day = f"{result.local_date:%a %-d %b}"
-    text = (f"Connected *{escape(label)}* (id {source_id}). Yesterday ({day}): {stored} of "
-            f"{len(result.outcomes)} parts stored.")  # fmt: skip
+    text = (
+        f"Connected *{escape(label)}* (id {source_id}). Yesterday ({day}): {stored} of "
+        f"{len(result.outcomes)} parts stored."
+    )
     if problem is not None:
         text += f" {problem.message}"
     text += " From tonight a snapshot is taken after every midnight. Try `/clarity chart sessions`."
@@ -86,8 +102,10 @@ def timezone(services: SlackServices, workspace_id: int, name: str) -> Reply:
     with session_scope(services.engine) as session:
         workspace = repository.get_workspace(session=session, workspace_id=workspace_id)
         if not name:
-            return Reply(f"This workspace uses *{workspace.timezone}*. Change it with "
-                         "`/clarity timezone Area/City`.")  # fmt: skip
+            return Reply(
+                f"This workspace uses *{workspace.timezone}*. Change it with "
+                "`/clarity timezone Area/City`."
+            )
         zone = parse_timezone(name)
         workspace.timezone = str(zone)
         session.add(workspace)
@@ -114,18 +132,23 @@ def find_source(services: SlackServices, workspace_id: int, ref: str) -> Source:
 def disconnect(services: SlackServices, workspace_id: int, ref: str) -> Reply:
     """Forget a project's token and stop it; its history stays."""
     source = find_source(services, workspace_id, ref)
-    sources.remove_source(services.engine, source_id=source.id or 0, purge=False,
-                          now=services.clock())  # fmt: skip
-    return Reply(f"Disconnected *{escape(source.label)}*: its token is deleted, no more "
-                 "snapshots are taken and its scheduled reports and alerts stop. Its history "
-                 "is kept.")  # fmt: skip
+    sources.remove_source(
+        services.engine, source_id=source.id or 0, purge=False, now=services.clock()
+    )
+    return Reply(
+        f"Disconnected *{escape(source.label)}*: its token is deleted, no more "
+        "snapshots are taken and its scheduled reports and alerts stop. Its history "
+        "is kept."
+    )
 
 
 def parse_chart_args(args: list[str]) -> tuple[str, int, str]:
     """Return (metric key, days, project ref) from `<metric> [7|30|90] [project]`."""
     if not args:
-        raise UsageError("Which metric? For example `/clarity chart rage_click_rate 30`. "
-                         "`/clarity metrics` lists them.")  # fmt: skip
+        raise UsageError(
+            "Which metric? For example `/clarity chart rage_click_rate 30`. "
+            "`/clarity metrics` lists them."
+        )
     metric, rest, days = get_metric(args[0]).key, args[1:], 30
     if rest and rest[0].isdigit():
         days = int(rest.pop(0))
@@ -134,8 +157,9 @@ def parse_chart_args(args: list[str]) -> tuple[str, int, str]:
     return metric, days, " ".join(rest)
 
 
-def chart(services: SlackServices, poster: Poster, workspace_id: int, channel: str,
-          args: list[str]) -> Reply:  # fmt: skip
+def chart(
+    services: SlackServices, poster: Poster, workspace_id: int, channel: str, args: list[str]
+) -> Reply:
     """Draw a chart from stored history (no Clarity call) and post it with its buttons."""
     key, days, ref = parse_chart_args(args)
     source = find_source(services, workspace_id, ref)
@@ -147,8 +171,9 @@ def chart(services: SlackServices, poster: Poster, workspace_id: int, channel: s
     return Reply("")
 
 
-def redraw(services: SlackServices, poster: Poster, workspace_id: int,
-           body: dict[str, Any]) -> Reply:  # fmt: skip
+def redraw(
+    services: SlackServices, poster: Poster, workspace_id: int, body: dict[str, Any]
+) -> Reply:
     """Redraw a chart message in place for the button pressed (stored data only, no quota)."""
     action = body["actions"][0]
     request = ChartRequest.parse(action.get("value", "")).with_action(action.get("action_id", ""))
@@ -165,18 +190,25 @@ def redraw(services: SlackServices, poster: Poster, workspace_id: int,
 def refresh(services: SlackServices, workspace_id: int, ref: str) -> Reply:
     """A live look at the last 24 h (one manual call), refused when tonight needs the calls."""
     source = find_source(services, workspace_id, ref)
-    look = live_look(services.engine, client=services.clarity, cipher=services.cipher,
-                     policy=services.policy, source=source, now=services.clock())  # fmt: skip
-    lines = [f"*{escape(source.label)}* · last 24 hours, live from Clarity "
-             f"({look.at:%H:%M} UTC):"]  # fmt: skip
+    look = live_look(
+        services.engine,
+        client=services.clarity,
+        cipher=services.cipher,
+        policy=services.policy,
+        source=source,
+        now=services.clock(),
+    )
+    lines = [f"*{escape(source.label)}* · last 24 hours, live from Clarity ({look.at:%H:%M} UTC):"]
     for key, label in SHOWN:
         value = look.values.get(key)
         if key == "engagement_time_ms" and value is not None:
             lines.append(f"• {label}: {value / 1000:.0f} s")
         elif value is not None:
             lines.append(f"• {label}: {value:,.2f}".rstrip("0").rstrip("."))
-    lines.append(f"_A rolling window, not a calendar day: not added to the history. Clarity calls "
-                 f"today: {look.calls_used} of {look.cap}._")  # fmt: skip
+    lines.append(
+        f"_A rolling window, not a calendar day: not added to the history. Clarity calls "
+        f"today: {look.calls_used} of {look.cap}._"
+    )
     return Reply("\n".join(lines))
 
 
@@ -186,8 +218,14 @@ def doctor(services: SlackServices, client: WebClient, workspace_id: int, channe
     return Reply(head, blocks)
 
 
-def subscribe(services: SlackServices, client: WebClient, workspace_id: int, user: str,
-              channel: str, args: list[str]) -> Reply:  # fmt: skip
+def subscribe(
+    services: SlackServices,
+    client: WebClient,
+    workspace_id: int,
+    user: str,
+    channel: str,
+    args: list[str],
+) -> Reply:
     """Set up a scheduled report from the inline form."""
     parsed = subscribe_ui.parse_inline(args, channel)
     if parsed.channel_name:
@@ -197,16 +235,19 @@ def subscribe(services: SlackServices, client: WebClient, workspace_id: int, use
     return _subscribe(services, workspace_id, request)
 
 
-def subscribe_form(services: SlackServices, workspace_id: int,
-                   request: subscriptions.NewSubscription) -> Reply:  # fmt: skip
+def subscribe_form(
+    services: SlackServices, workspace_id: int, request: subscriptions.NewSubscription
+) -> Reply:
     """Set up a scheduled report from the form."""
     return _subscribe(services, workspace_id, request)
 
 
-def _subscribe(services: SlackServices, workspace_id: int,
-               request: subscriptions.NewSubscription) -> Reply:  # fmt: skip
-    sub = subscriptions.subscribe(services.engine, request, workspace_id=workspace_id,
-                                  now=services.clock())  # fmt: skip
+def _subscribe(
+    services: SlackServices, workspace_id: int, request: subscriptions.NewSubscription
+) -> Reply:
+    sub = subscriptions.subscribe(
+        services.engine, request, workspace_id=workspace_id, now=services.clock()
+    )
     source = find_source(services, workspace_id, str(sub.source_id))
     return Reply(subscribe_ui.confirm(services, sub, source))
 
@@ -219,39 +260,54 @@ def unsubscribe(services: SlackServices, workspace_id: int, args: list[str]) -> 
         stopped = subscriptions.unsubscribe(
             services.engine, int(args[0]), workspace_id=workspace_id, now=services.clock()
         )
-        return Reply(f"Stopped subscription {stopped.id}: {', '.join(stopped.metrics)} → "
-                     f"{subscriptions.where(stopped)}. Its delivery history is kept.")  # fmt: skip
+        return Reply(
+            f"Stopped subscription {stopped.id}: {', '.join(stopped.metrics)} → "
+            f"{subscriptions.where(stopped)}. Its delivery history is kept."
+        )
     items = subscriptions.list_subscriptions(services.engine, workspace_id=workspace_id)
     return Reply(f"{len(items)} subscription(s) here.", subscribe_ui.list_blocks(services, items))
 
 
-def alert(services: SlackServices, workspace_id: int, user: str, channel: str,
-          args: list[str]) -> Reply:  # fmt: skip
+def alert(
+    services: SlackServices, workspace_id: int, user: str, channel: str, args: list[str]
+) -> Reply:
     """`/clarity alert add <rule> [in <project>]`, `alert list`, `alert remove <id>`."""
     action, words = (args[0].lower(), args[1:]) if args else ("list", [])
     if action == "list":
         rules = alerts.list_rules(services.engine, workspace_id=workspace_id)
-        lines = [f"`{r.id}` {escape(alerts.describe(r))} → <#{r.destination}> · *{r.state}*"
-                 + (f": {escape(r.state_reason)}" if r.state_reason else "")
-                 for r in rules]  # fmt: skip
+        lines = [
+            f"`{r.id}` {escape(alerts.describe(r))} → <#{r.destination}> · *{r.state}*"
+            + (f": {escape(r.state_reason)}" if r.state_reason else "")
+            for r in rules
+        ]
         return Reply("\n".join(lines) or f"No alerts here yet. {alerts.USAGE}")
     if action == "remove" and words and words[0].isdigit():
         gone = alerts.remove_rule(services.engine, int(words[0]), workspace_id=workspace_id)
         return Reply(f"Alert {gone.id} removed: {escape(alerts.describe(gone))}.")
     if action != "add":
-        raise UsageError(f"`/clarity alert add <rule>`, `alert list`, `alert remove <id>`. "
-                         f"{alerts.USAGE}")  # fmt: skip
+        raise UsageError(
+            f"`/clarity alert add <rule>`, `alert list`, `alert remove <id>`. {alerts.USAGE}"
+        )
     ref = ""
     if "in" in [w.lower() for w in words]:
         at = [w.lower() for w in words].index("in")
         words, ref = words[:at], " ".join(words[at + 1 :])
     source = find_source(services, workspace_id, ref)
-    rule = alerts.add_rule(services.engine, alerts.parse_rule(words), source_id=source.id or 0,
-                           workspace_id=workspace_id, kind="slack", destination=channel,
-                           now=services.clock(), created_by=user)  # fmt: skip
-    return Reply(f"Alert {rule.id} set: {escape(alerts.describe(rule))} on "
-                 f"*{escape(source.label)}*, checked after each night's snapshot; it posts here "
-                 "when it fires (repeats go to the same thread, at most once a day).")  # fmt: skip
+    rule = alerts.add_rule(
+        services.engine,
+        alerts.parse_rule(words),
+        source_id=source.id or 0,
+        workspace_id=workspace_id,
+        kind="slack",
+        destination=channel,
+        now=services.clock(),
+        created_by=user,
+    )
+    return Reply(
+        f"Alert {rule.id} set: {escape(alerts.describe(rule))} on "
+        f"*{escape(source.label)}*, checked after each night's snapshot; it posts here "
+        "when it fires (repeats go to the same thread, at most once a day)."
+    )
 
 
 def safely(action: str, run: Callable[[], Reply]) -> Reply:
@@ -262,5 +318,7 @@ def safely(action: str, run: Callable[[], Reply]) -> Reply:
         return Reply(str(exc))
     except Exception:
         log.exception("/clarity %s failed", action)
-        return Reply(f"Something went wrong with `/clarity {action}`. It was logged; try again, "
-                     "or `/clarity status` to see where things stand.")  # fmt: skip
+        return Reply(
+            f"Something went wrong with `/clarity {action}`. It was logged; try again, "
+            "or `/clarity status` to see where things stand."
+        )

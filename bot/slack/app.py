@@ -26,7 +26,7 @@ from bot.slack.posting import Pacer, Poster
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import HELP, usage
-from reports import subscriptions
+from reports.delivery import subscriptions
 
 log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
@@ -34,9 +34,12 @@ SUBCOMMANDS: Final = frozenset(
     "help connect status sources metrics chart timezone disconnect refresh doctor subscribe "
     "unsubscribe alert".split()
 )
-ACKS: Final = {"chart": "Drawing the chart…", "connect": "Checking the token…",
-               "refresh": "Asking Clarity about the last 24 hours…",
-               "doctor": "Checking everything…"}  # fmt: skip
+ACKS: Final = {
+    "chart": "Drawing the chart…",
+    "connect": "Checking the token…",
+    "refresh": "Asking Clarity about the last 24 hours…",
+    "doctor": "Checking everything…",
+}
 
 
 def split(text: str) -> tuple[str, list[str]]:
@@ -62,9 +65,14 @@ def create_app(
     """
     # process_before_response: the ack runs on the request's own thread and answers at once,
     # instead of queueing behind slow lazy work in Bolt's shared listener pool.
-    app = App(signing_secret=signing_secret, client=client, oauth_settings=oauth_settings,
-              request_verification_enabled=verify_requests, process_before_response=True,
-              logger=log)  # fmt: skip
+    app = App(
+        signing_secret=signing_secret,
+        client=client,
+        oauth_settings=oauth_settings,
+        request_verification_enabled=verify_requests,
+        process_before_response=True,
+        logger=log,
+    )
     pacer = Pacer()
     register_commands(app, services, pacer)
     register_views(app, services)
@@ -109,25 +117,35 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
         workspace = workspace_of(services, context)
         user, channel = command.get("user_id", ""), command.get("channel_id", "")
         if sub == "subscribe" and not args:
-            reply_with(respond, actions.safely(sub, lambda: open_subscribe_form(
-                services, client, workspace, command["trigger_id"], channel)))  # fmt: skip
+            reply_with(
+                respond,
+                actions.safely(
+                    sub,
+                    lambda: open_subscribe_form(
+                        services, client, workspace, command["trigger_id"], channel
+                    ),
+                ),
+            )
             return
         handlers = {
-            "connect": lambda: actions.connect(services, workspace, user, args[0],
-                                               " ".join(args[1:])),
+            "connect": lambda: actions.connect(
+                services, workspace, user, args[0], " ".join(args[1:])
+            ),
             "status": lambda: actions.status(services, workspace),
             "sources": lambda: actions.status(services, workspace),
             "timezone": lambda: actions.timezone(services, workspace, " ".join(args)),
             "disconnect": lambda: actions.disconnect(services, workspace, " ".join(args)),
             "refresh": lambda: actions.refresh(services, workspace, " ".join(args)),
             "doctor": lambda: actions.doctor(services, client, workspace, channel),
-            "chart": lambda: actions.chart(services, Poster(client, pacer=pacer), workspace,
-                                           channel, args),
-            "subscribe": lambda: actions.subscribe(services, client, workspace, user, channel,
-                                                   args),
+            "chart": lambda: actions.chart(
+                services, Poster(client, pacer=pacer), workspace, channel, args
+            ),
+            "subscribe": lambda: actions.subscribe(
+                services, client, workspace, user, channel, args
+            ),
             "unsubscribe": lambda: actions.unsubscribe(services, workspace, args),
             "alert": lambda: actions.alert(services, workspace, user, channel, args),
-        }  # fmt: skip
+        }
         reply_with(respond, actions.safely(sub, handlers[sub]))
 
     # Registered first: what the ack itself answers never starts a lazy listener (Bolt copies
@@ -142,8 +160,9 @@ def register_buttons(app: App, services: SlackServices, pacer: Pacer) -> None:
     def ack_button(ack: Ack) -> None:
         ack()
 
-    def work(body: dict[str, Any], respond: Respond, client: WebClient,
-             context: BoltContext) -> None:  # fmt: skip
+    def work(
+        body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         reply = actions.safely(
             "chart",
             lambda: actions.redraw(
@@ -172,8 +191,13 @@ def register_home(app: App, services: SlackServices) -> None:
         lines = subscribe_ui.subscription_lines(services, subs) or [
             "None yet: `/clarity subscribe`."
         ]
-        view = {"type": "home", "blocks": [
-            _header("claritybot"), *status_blocks(items)[:40], _header("Subscriptions"),
-            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
-        ]}  # fmt: skip
+        view = {
+            "type": "home",
+            "blocks": [
+                _header("claritybot"),
+                *status_blocks(items)[:40],
+                _header("Subscriptions"),
+                {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+            ],
+        }
         client.views_publish(user_id=event["user"], view=view)

@@ -10,11 +10,11 @@ from typing import Any, Final
 from bot.slack.posting import ChartPost, Figure
 from bot.slack.services import SlackServices
 from bot.slack.text import escape
-from reports.catalogue import by_device, get_metric
-from reports.charts.line import week_change
-from reports.charts.style import format_change, format_value
 from reports.errors import UsageError
-from reports.query import Series, series
+from reports.history.catalogue import by_device, get_metric
+from reports.history.query import Series, series
+from reports.render.charts.line import week_change
+from reports.render.charts.style import format_change, format_value
 from store.models import Source
 
 CHART_DAYS: Final = (7, 30, 90)
@@ -34,8 +34,10 @@ class ChartRequest:
 
     def value(self) -> str:
         """Encode for a button value (Slack allows 2,000 characters)."""
-        return json.dumps({"s": self.source_id, "m": self.metric, "d": self.days, "v": self.view},
-                          separators=(",", ":"))  # fmt: skip
+        return json.dumps(
+            {"s": self.source_id, "m": self.metric, "d": self.days, "v": self.view},
+            separators=(",", ":"),
+        )
 
     @classmethod
     def parse(cls, value: str) -> ChartRequest:
@@ -62,18 +64,24 @@ class ChartRequest:
 
 def buttons(request: ChartRequest) -> list[dict[str, Any]]:
     """The buttons under a chart: the periods, and by device / daily for daily metrics."""
-    out = [_button(f"{d} days", f"chart_{d}", request, current=d == request.days)
-           for d in CHART_DAYS]  # fmt: skip
+    out = [
+        _button(f"{d} days", f"chart_{d}", request, current=d == request.days) for d in CHART_DAYS
+    ]
     if not get_metric(request.metric).is_breakdown:
         other = "daily" if request.view == "device" else "device"
         out.append(_button("Daily" if other == "daily" else "By device", f"chart_{other}", request))
     return out
 
 
-def _button(text: str, action_id: str, request: ChartRequest,
-            current: bool = False) -> dict[str, Any]:  # fmt: skip
-    button: dict[str, Any] = {"type": "button", "action_id": action_id, "value": request.value(),
-                              "text": {"type": "plain_text", "text": text}}  # fmt: skip
+def _button(
+    text: str, action_id: str, request: ChartRequest, current: bool = False
+) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "value": request.value(),
+        "text": {"type": "plain_text", "text": text},
+    }
     if current:
         button["style"] = "primary"
     return button
@@ -83,13 +91,19 @@ def render(services: SlackServices, source: Source, request: ChartRequest) -> Ch
     """Draw the chart from stored history (never a Clarity call) with its text and buttons."""
     metric, now = get_metric(request.metric), services.clock()
     shown = by_device(metric) if request.view == "device" else metric
-    drawn = services.charts.metric_chart(services.engine, source_id=source.id or 0, metric=shown,
-                                         days=request.days, now=now,
-                                         source_label=source.label)  # fmt: skip
+    drawn = services.charts.metric_chart(
+        services.engine,
+        source_id=source.id or 0,
+        metric=shown,
+        days=request.days,
+        now=now,
+        source_label=source.label,
+    )
     comment = f"*{escape(shown.label)}* · {escape(source.label)} · last {request.days} days"
     if not shown.is_breakdown:
-        data = series(services.engine, source_id=source.id or 0, metric=metric,
-                      days=request.days + 7, now=now)  # fmt: skip
+        data = series(
+            services.engine, source_id=source.id or 0, metric=metric, days=request.days + 7, now=now
+        )
         comment += summary_line(data)
     return ChartPost((Figure(drawn, shown.label),), comment, buttons(request))
 

@@ -19,8 +19,14 @@ from store.models import Workspace
 class WorkspaceClients:
     """Finds the client to reach a workspace's Slack with; None when there is none."""
 
-    def __init__(self, engine: Engine, *, api_url: str, bot_token: str | None = None,
-                 client_id: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        api_url: str,
+        bot_token: str | None = None,
+        client_id: str | None = None,
+    ) -> None:
         self.engine, self.api_url = engine, api_url
         self.bot_token, self.client_id = bot_token or None, client_id or None
 
@@ -44,5 +50,6 @@ class WorkspaceClients:
         store = installation_store(self.engine, self.client_id)
         # Our workspace is keyed by team id, or by the org id for an Enterprise Grid install.
         bot = store.find_bot(enterprise_id=None, team_id=key) or store.find_bot(
-            enterprise_id=key, team_id=None, is_enterprise_install=True)  # fmt: skip
+            enterprise_id=key, team_id=None, is_enterprise_install=True
+        )
         return web_client(bot.bot_token, self.api_url) if bot and bot.bot_token else None

@@ -9,11 +9,11 @@ from bot.slack.chartmsg import CHART_DAYS, ChartRequest, buttons
 from bot.slack.clients import WorkspaceClients
 from bot.slack.posting import FIXES, ChartPost, Figure, Pacer, Poster, SlackPostError
 from bot.slack.text import escape
-from reports.cadence import WINDOW_DAYS
-from reports.charts import Chart
-from reports.compose import Report
-from reports.mail import SendError
-from reports.subscriptions import DIGEST
+from reports.delivery.cadence import WINDOW_DAYS
+from reports.delivery.compose import Report
+from reports.delivery.subscriptions import DIGEST
+from reports.errors import DeliveryError
+from reports.render.charts import Chart
 from store.models import Subscription
 
 # Slack errors worth another try later; every other one needs a person (see posting.FIXES).
@@ -24,17 +24,23 @@ TRANSIENT: Final = frozenset(
 
 def report_post(report: Report, sub: Subscription) -> ChartPost:
     """The message of one report (text escaped for mrkdwn: labels come from people)."""
-    head = (f"*{escape(report.source_label)}* · {report.title} · {report.period_label}\n"
-            f"{escape(report.headline)}")  # fmt: skip
+    head = (
+        f"*{escape(report.source_label)}* · {report.title} · {report.period_label}\n"
+        f"{escape(report.headline)}"
+    )
     notes = "".join(f"\n> {escape(n)}" for n in report.notes)
     if report.summary:  # website labels may be in it: escaped like everything else
         notes += f"\n{escape(report.summary)}"
-    figures = tuple(Figure(Chart(c.png, c.alt_text), c.title, escape(c.line))
-                    for c in report.charts)  # fmt: skip
+    figures = tuple(
+        Figure(Chart(c.png, c.alt_text), c.title, escape(c.line)) for c in report.charts
+    )
     days = WINDOW_DAYS[sub.frequency]
     single = [k for k in sub.metrics if k != DIGEST]
-    wanted = buttons(ChartRequest(sub.source_id, single[0], days)) if (
-        len(report.charts) == 1 and single and days in CHART_DAYS) else []  # fmt: skip
+    wanted = (
+        buttons(ChartRequest(sub.source_id, single[0], days))
+        if (len(report.charts) == 1 and single and days in CHART_DAYS)
+        else []
+    )
     return ChartPost(figures, head + notes, wanted)
 
 
@@ -44,13 +50,17 @@ class SlackSender:
     def __init__(self, clients: WorkspaceClients, *, pacer: Pacer | None = None) -> None:
         self.clients, self.pacer = clients, pacer or Pacer()
 
-    def deliver(self, report: Report, sub: Subscription, now: datetime,
-                unsubscribe_url: str | None) -> str:  # fmt: skip
-        """Post the report; return `channel:ts`. SendError says whether a retry can help."""
+    def deliver(
+        self, report: Report, sub: Subscription, now: datetime, unsubscribe_url: str | None
+    ) -> str:
+        """Post the report; return `channel:ts`. DeliveryError says whether a retry can help."""
         client = self.clients.for_workspace(sub.workspace_id)
         if client is None:
-            raise SendError("claritybot is not installed in this Slack workspace any more: "
-                            "reinstall it, then subscribe again.", transient=False)  # fmt: skip
+            raise DeliveryError(
+                "claritybot is not installed in this Slack workspace any more: "
+                "reinstall it, then subscribe again.",
+                transient=False,
+            )
         try:
             posted = Poster(client, pacer=self.pacer).post(
                 sub.destination, report_post(report, sub), thread_ts=report.thread or None
@@ -58,8 +68,9 @@ class SlackSender:
         except SlackPostError as exc:
             # Errors only a person can fix are final; anything else may pass: try again later.
             transient = exc.kind in TRANSIENT or exc.kind not in FIXES
-            raise SendError(str(exc), transient=transient) from None
+            raise DeliveryError(str(exc), transient=transient) from None
         except Exception as exc:  # connection refused, timeouts: Slack or the network is down
-            raise SendError(f"Slack could not be reached ({type(exc).__name__}).",
-                            transient=True) from None  # fmt: skip
+            raise DeliveryError(
+                f"Slack could not be reached ({type(exc).__name__}).", transient=True
+            ) from None
         return f"{posted.channel}:{posted.ts or posted.file_id or ''}"

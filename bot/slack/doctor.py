@@ -15,7 +15,7 @@ from bot.slack.posting import FIXES
 from bot.slack.services import SlackServices
 from bot.slack.status import SourceStatus, statuses, when
 from bot.slack.text import escape
-from reports.subscriptions import list_subscriptions
+from reports.delivery.subscriptions import list_subscriptions
 from store import repository
 from store.models import Source
 
@@ -50,10 +50,13 @@ def slack_checks(client: WebClient, channel: str) -> list[Check]:
     missing = sorted(REQUIRED_SCOPES - granted) if granted else []
     checks = [
         Check("Slack token", True, "accepted."),
-        Check("Slack permissions", not missing,
-              "all granted." if not missing else f"missing {', '.join(missing)}.",
-              "Reinstall claritybot from its app page (OAuth & Permissions) to grant them."),
-    ]  # fmt: skip
+        Check(
+            "Slack permissions",
+            not missing,
+            "all granted." if not missing else f"missing {', '.join(missing)}.",
+            "Reinstall claritybot from its app page (OAuth & Permissions) to grant them.",
+        ),
+    ]
     return [*checks, channel_check(client, channel)]
 
 
@@ -70,8 +73,9 @@ def channel_check(client: WebClient, channel: str) -> Check:
     if info.get("is_member"):
         return Check(subject, True, "I'm a member: charts can be posted here.")
     if info.get("is_private"):
-        return Check(subject, False, "private and I'm not in it.",
-                     "Invite me with `/invite @claritybot`.")  # fmt: skip
+        return Check(
+            subject, False, "private and I'm not in it.", "Invite me with `/invite @claritybot`."
+        )
     return Check(subject, True, "public: I join it the first time I post here.")
 
 
@@ -80,18 +84,27 @@ def source_checks(item: SourceStatus) -> Iterable[Check]:
     s, u, name = item.source, item.usage, escape(item.source.label)
     yield _token_check(s, name)
     used = u.used + u.in_flight
-    yield Check(f"{name} quota", not u.exhausted and used < u.cap,
-                f"{used} of {u.cap} Clarity calls used today; they reset at "
-                f"{u.resets_at:%H:%M} UTC.",
-                "Wait for the reset; nothing is lost, the next run catches up.")  # fmt: skip
+    yield Check(
+        f"{name} quota",
+        not u.exhausted and used < u.cap,
+        f"{used} of {u.cap} Clarity calls used today; they reset at {u.resets_at:%H:%M} UTC.",
+        "Wait for the reset; nothing is lost, the next run catches up.",
+    )
     if item.last_day is None:
-        yield Check(f"{name} history", s.status == "connected", "no day stored yet.",
-                    "The first day is stored after the next midnight.")  # fmt: skip
+        yield Check(
+            f"{name} history",
+            s.status == "connected",
+            "no day stored yet.",
+            "The first day is stored after the next midnight.",
+        )
     else:
         behind = (item.today - item.last_day).days - 1
-        yield Check(f"{name} history", behind <= STALE_DAYS - 1,
-                    f"last stored day {item.last_day:%a %-d %b} ({behind} day(s) behind).",
-                    "Check that `claritybot worker` is running (README: Operations).")  # fmt: skip
+        yield Check(
+            f"{name} history",
+            behind <= STALE_DAYS - 1,
+            f"last stored day {item.last_day:%a %-d %b} ({behind} day(s) behind).",
+            "Check that `claritybot worker` is running (README: Operations).",
+        )
     yield Check(
         f"{name} next snapshot",
         s.status == "connected",
@@ -102,13 +115,19 @@ def source_checks(item: SourceStatus) -> Iterable[Check]:
 
 def _token_check(source: Source, name: str) -> Check:
     if source.status == "token_rejected":
-        return Check(f"{name} token", False, escape(source.status_reason or "rejected by Clarity."),
-                     "Generate a new token (Clarity → Settings → Data Export) and run "
-                     "`/clarity connect` with it.")  # fmt: skip
+        return Check(
+            f"{name} token",
+            False,
+            escape(source.status_reason or "rejected by Clarity."),
+            "Generate a new token (Clarity → Settings → Data Export) and run "
+            "`/clarity connect` with it.",
+        )
     if source.status == "failing":
         why = escape(source.status_reason or "recent calls failed.")
-        fix = ("Clarity is often down for a while: the next run retries by itself. If it goes "
-               "on, `/clarity refresh` shows the error.")  # fmt: skip
+        fix = (
+            "Clarity is often down for a while: the next run retries by itself. If it goes "
+            "on, `/clarity refresh` shows the error."
+        )
         return Check(f"{name} token", False, why, fix)
     return Check(f"{name} token", True, "accepted by Clarity on the last call.")
 
@@ -119,8 +138,9 @@ def timezone_check(zone: str) -> Check:
     return Check("Timezone", True, f"days end at midnight {zone}{hint if zone == 'UTC' else ''}.")
 
 
-def diagnose(services: SlackServices, client: WebClient, workspace_id: int,
-             channel: str) -> list[Check]:  # fmt: skip
+def diagnose(
+    services: SlackServices, client: WebClient, workspace_id: int, channel: str
+) -> list[Check]:
     """Run every check for one workspace (and no other)."""
     items = statuses(services, workspace_id)
     checks = slack_checks(client, channel)
@@ -142,8 +162,11 @@ def diagnose(services: SlackServices, client: WebClient, workspace_id: int,
 def report_blocks(checks: list[Check]) -> tuple[str, list[dict[str, Any]]]:
     """The summary line and the blocks of the report."""
     problems = sum(1 for c in checks if not c.ok)
-    head = "All good: nothing stands in the way of your reports." if not problems else (
-        f"{problems} thing(s) to fix:")  # fmt: skip
+    head = (
+        "All good: nothing stands in the way of your reports."
+        if not problems
+        else (f"{problems} thing(s) to fix:")
+    )
     chunks: list[str] = []
     for check in checks:  # a section holds 3,000 characters: split between lines, not inside
         line = check.line()[:2900]
@@ -151,6 +174,8 @@ def report_blocks(checks: list[Check]) -> tuple[str, list[dict[str, Any]]]:
             chunks[-1] += "\n" + line
         else:
             chunks.append(line)
-    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": t}}
-              for t in [f"*{head}*", *chunks][:50]]  # fmt: skip
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": t}}
+        for t in [f"*{head}*", *chunks][:50]
+    ]
     return head, blocks

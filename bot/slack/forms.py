@@ -11,9 +11,9 @@ from bot.slack import actions
 from bot.slack import subscribe as subscribe_ui
 from bot.slack.actions import Reply
 from bot.slack.services import SlackServices
-from reports import subscriptions
+from reports.clarity.tokens import check_token
+from reports.delivery import subscriptions
 from reports.errors import InvalidTokenError, UsageError
-from reports.tokens import check_token
 from store import repository
 from store.db import session_scope
 
@@ -28,12 +28,17 @@ def workspace_of(services: SlackServices, context: BoltContext) -> int:
 def reply_with(respond: Respond, reply: Reply) -> None:
     """Answer the person privately (nothing when the reply is empty)."""
     if reply.text or reply.blocks:
-        respond(text=reply.text or " ", blocks=reply.blocks, response_type="ephemeral",
-                replace_original=False)  # fmt: skip
+        respond(
+            text=reply.text or " ",
+            blocks=reply.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
 
-def _input(block: str, label: str, *, hint: str = "", optional: bool = False,
-           multiline: bool = False) -> dict[str, Any]:  # fmt: skip
+def _input(
+    block: str, label: str, *, hint: str = "", optional: bool = False, multiline: bool = False
+) -> dict[str, Any]:
     block_def: dict[str, Any] = {
         "type": "input",
         "block_id": block,
@@ -54,11 +59,15 @@ def connect_view() -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "Connect Clarity"},
         "submit": {"type": "plain_text", "text": "Connect"},
         "blocks": [
-            _input("token", "API token", multiline=True,
-                   hint="Clarity → Settings → Data Export → Generate new API token"),
+            _input(
+                "token",
+                "API token",
+                multiline=True,
+                hint="Clarity → Settings → Data Export → Generate new API token",
+            ),
             _input("label", "Name (e.g. Marketing site)", optional=True),
         ],
-    }  # fmt: skip
+    }
 
 
 def _field(view: dict[str, Any], block: str) -> str:
@@ -86,15 +95,20 @@ def register_views(app: App, services: SlackServices) -> None:
             return  # the form showed the error and stayed open
         user = body["user"]["id"]
         workspace = workspace_of(services, context)
-        reply = actions.safely("connect", lambda: actions.connect(
-            services, workspace, user, _field(view, "token"), _field(view, "label")))  # fmt: skip
+        reply = actions.safely(
+            "connect",
+            lambda: actions.connect(
+                services, workspace, user, _field(view, "token"), _field(view, "label")
+            ),
+        )
         client.chat_postMessage(channel=user, text=reply.text)
 
     app.view(CONNECT_VIEW)(ack=ack_connect, lazy=[work])
 
 
-def open_subscribe_form(services: SlackServices, client: WebClient, workspace: int,
-                        trigger_id: str, channel: str) -> actions.Reply:  # fmt: skip
+def open_subscribe_form(
+    services: SlackServices, client: WebClient, workspace: int, trigger_id: str, channel: str
+) -> actions.Reply:
     """Open the subscribe form, or say that a project must be connected first."""
     with session_scope(services.engine) as session:
         mine = list(repository.list_sources(session=session, workspace_id=workspace))
@@ -128,8 +142,9 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
         else:
             ack(response_action="errors", errors={problem[0]: problem[1][:150]})
 
-    def work_form(view: dict[str, Any], body: dict[str, Any], client: WebClient,
-                  context: BoltContext) -> None:  # fmt: skip
+    def work_form(
+        view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         user = body["user"]["id"]
         if form_problem(view, user) is not None:
             return  # the form showed the error and stayed open
@@ -146,8 +161,10 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
 
     def work_stop(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         value = body["actions"][0].get("value", "")
-        reply = actions.safely("unsubscribe", lambda: actions.unsubscribe(
-            services, workspace_of(services, context), [value]))  # fmt: skip
+        reply = actions.safely(
+            "unsubscribe",
+            lambda: actions.unsubscribe(services, workspace_of(services, context), [value]),
+        )
         reply_with(respond, reply)
 
     app.view(subscribe_ui.SUBSCRIBE_VIEW)(ack=ack_form, lazy=[work_form])

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.slack.clients import WorkspaceClients
 from bot.slack.text import escape
-from reports.scheduler import LogNotifier
+from reports.notify import LogNotifier
 from store.models import Source
 
 log = logging.getLogger(__name__)
@@ -26,23 +26,40 @@ class SlackNotifier(LogNotifier):
     def source_disabled(self, source_id: int, label: str, reason: str) -> None:
         """Tell the owner their token stopped working, and how to fix it."""
         super().source_disabled(source_id, label, reason)
-        self._dm(source_id, f"Snapshots of *{escape(label)}* are paused: {escape(reason)} "
-                            "Then run `/clarity connect` with the new token.")  # fmt: skip
+        self._dm(
+            source_id,
+            f"Snapshots of *{escape(label)}* are paused: {escape(reason)} "
+            "Then run `/clarity connect` with the new token.",
+        )
 
-    def day_lost(self, source_id: int, label: str, day: date, groups: tuple[str, ...],
-                 reason: str) -> None:  # fmt: skip
+    def day_lost(
+        self, source_id: int, label: str, day: date, groups: tuple[str, ...], reason: str
+    ) -> None:
         """Tell the owner a day could not be taken."""
         super().day_lost(source_id, label, day, groups, reason)
-        self._dm(source_id, f"*{escape(label)}*: {day:%a %-d %b} could not be stored "
-                            f"({', '.join(groups)}): {escape(reason)}.")  # fmt: skip
+        self._dm(
+            source_id,
+            f"*{escape(label)}*: {day:%a %-d %b} could not be stored "
+            f"({', '.join(groups)}): {escape(reason)}.",
+        )
 
-    def delivery_failed(self, subscription_id: int, source_id: int, label: str, period: str,
-                        where: str, reason: str, user: str | None) -> None:  # fmt: skip
+    def delivery_failed(
+        self,
+        subscription_id: int,
+        source_id: int,
+        label: str,
+        period: str,
+        where: str,
+        reason: str,
+        user: str | None,
+    ) -> None:
         """Tell whoever set the subscription up that a report could not be delivered."""
         super().delivery_failed(subscription_id, source_id, label, period, where, reason, user)
-        text = (f"The {escape(label)} report for {period} could not be delivered to {where}: "
-                f"{escape(reason)} Fix it, or stop it with `/clarity unsubscribe "
-                f"{subscription_id}`.")  # fmt: skip
+        text = (
+            f"The {escape(label)} report for {period} could not be delivered to {where}: "
+            f"{escape(reason)} Fix it, or stop it with `/clarity unsubscribe "
+            f"{subscription_id}`."
+        )
         self._dm(source_id, text, user=user)
 
     def data_problem(self, source_id: int, label: str, text: str) -> None:

@@ -23,9 +23,14 @@ log = logging.getLogger(__name__)
 # The bot scopes of bot/manifest.yml (a test keeps the two equal): an install asks for exactly
 # what the manifest declares, no more.
 SCOPES: Final = (
-    "commands", "chat:write", "files:write", "channels:join", "channels:read", "groups:read",
+    "commands",
+    "chat:write",
+    "files:write",
+    "channels:join",
+    "channels:read",
+    "groups:read",
     "im:write",
-)  # fmt: skip
+)
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"
 # Long enough to read Slack's consent page, short enough that a leaked link soon goes stale.
@@ -62,8 +67,7 @@ def oauth_settings(engine: Engine, *, client_id: str, client_secret: str) -> OAu
     )
 
 
-def disable_sources(services: SlackServices, team_id: str | None,
-                    enterprise_id: str | None) -> int:  # fmt: skip
+def disable_sources(services: SlackServices, team_id: str | None, enterprise_id: str | None) -> int:
     """Stop a Slack workspace's sources and wipe their Clarity tokens; return how many."""
     workspace = services.workspace_id(team_id, enterprise_id)
     now = services.clock()
@@ -79,14 +83,21 @@ def disable_sources(services: SlackServices, team_id: str | None,
         found = repository.list_sources(session=session, workspace_id=workspace)
         for source in found:
             # Like `/clarity disconnect`: the token goes, the history stays for a reinstall.
-            repository.touch_source(session=session, source=source, now=now,
-                                    token_encrypted="", enabled=False, status="removed",
-                                    status_reason=UNINSTALLED)  # fmt: skip
+            repository.touch_source(
+                session=session,
+                source=source,
+                now=now,
+                token_encrypted="",
+                enabled=False,
+                status="removed",
+                status_reason=UNINSTALLED,
+            )
         return len(found)
 
 
-def forget_revoked(installs: InstallationStore, event: dict[str, Any],
-                   context: BoltContext) -> None:  # fmt: skip
+def forget_revoked(
+    installs: InstallationStore, event: dict[str, Any], context: BoltContext
+) -> None:
     """Delete the tokens a `tokens_revoked` event names, and only those of the calling team."""
     tokens = event.get("tokens") or {}
     team, org = context.team_id, context.enterprise_id
@@ -109,8 +120,9 @@ def register_lifecycle(app: App, services: SlackServices) -> None:
         team, org = context.team_id, context.enterprise_id
         installs.delete_all(enterprise_id=org, team_id=team)
         count = disable_sources(services, team, org)
-        log.warning("Slack workspace %s uninstalled the app: %d source(s) stopped", team or org,
-                    count)  # fmt: skip
+        log.warning(
+            "Slack workspace %s uninstalled the app: %d source(s) stopped", team or org, count
+        )
 
     @app.event("tokens_revoked")
     def revoked(event: dict[str, Any], context: BoltContext) -> None:

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
-from reports.charts import Chart
+from reports.render.charts import Chart
 from store.errors import ClaritybotError
 
 PER_CHANNEL_GAP: Final = 1.0  # Slack allows about one message per second per channel
@@ -101,8 +101,13 @@ class Poster:
     `chat.postMessage` puts the whole report in the channel, or nothing does.
     """
 
-    def __init__(self, client: WebClient, *, pacer: Pacer | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client, self.pacer, self._sleep = client, pacer or Pacer(), sleep
 
     def post(self, channel: str, post: ChartPost, *, thread_ts: str | None = None) -> Posted:
@@ -152,10 +157,12 @@ class Poster:
         ids = []
         for figure in post.figures:
             response = self.client.files_upload_v2(
-                file=figure.chart.png, filename=_filename(figure), title=figure.title,
+                file=figure.chart.png,
+                filename=_filename(figure),
+                title=figure.title,
                 alt_txt=figure.chart.alt_text[:1000],
                 request_file_info=False,  # files.info would need the files:read scope
-            )  # fmt: skip
+            )
             ids.append(str((response.get("files") or [{}])[0].get("id", "")))
         return ids
 
@@ -172,12 +179,21 @@ class Poster:
 
     def _plain_upload(self, channel: str, post: ChartPost) -> Posted:
         """Fallback: share the files into the channel with the comment (no buttons)."""
-        uploads = [{"file": f.chart.png, "filename": _filename(f), "title": f.title,
-                    "alt_txt": f.chart.alt_text[:1000]} for f in post.figures]  # fmt: skip
+        uploads = [
+            {
+                "file": f.chart.png,
+                "filename": _filename(f),
+                "title": f.title,
+                "alt_txt": f.chart.alt_text[:1000],
+            }
+            for f in post.figures
+        ]
         response = self.client.files_upload_v2(
-            channel=channel, file_uploads=uploads, initial_comment=_fallback(post, alt=False),
+            channel=channel,
+            file_uploads=uploads,
+            initial_comment=_fallback(post, alt=False),
             request_file_info=False,
-        )  # fmt: skip
+        )
         return Posted(channel, (response.get("files") or [{}])[0].get("id"))
 
 
@@ -192,11 +208,17 @@ def chart_blocks(post: ChartPost, file_ids: list[str]) -> list[dict[str, Any]]:
     ]
     for figure, file_id in zip(post.figures, file_ids, strict=True):
         if figure.caption:
-            blocks.append({"type": "section",
-                           "text": {"type": "mrkdwn", "text": figure.caption[:3000]}})  # fmt: skip
-        blocks.append({"type": "image", "slack_file": {"id": file_id},
-                       "alt_text": figure.chart.alt_text[:2000],
-                       "title": {"type": "plain_text", "text": figure.title[:2000]}})  # fmt: skip
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": figure.caption[:3000]}}
+            )
+        blocks.append(
+            {
+                "type": "image",
+                "slack_file": {"id": file_id},
+                "alt_text": figure.chart.alt_text[:2000],
+                "title": {"type": "plain_text", "text": figure.title[:2000]},
+            }
+        )
     if post.buttons:
         blocks.append({"type": "actions", "block_id": "chart_buttons", "elements": post.buttons})
     return blocks[:50]

@@ -16,8 +16,10 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
-def wsgi_app(app: App, unsubscribe: Unsubscribe | None = None,
-             ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:  # fmt: skip
+def wsgi_app(
+    app: App,
+    unsubscribe: Unsubscribe | None = None,
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """Route `/healthz` and `/unsubscribe` ourselves, everything else (`/slack/…`) to Bolt."""
     bolt = SlackRequestHandler(app)
 
@@ -33,8 +35,9 @@ def wsgi_app(app: App, unsubscribe: Unsubscribe | None = None,
     return route
 
 
-def make_server(app: App, *, host: str, port: int, threads: int = 8,
-                unsubscribe: Unsubscribe | None = None) -> Any:  # fmt: skip
+def make_server(
+    app: App, *, host: str, port: int, threads: int = 8, unsubscribe: Unsubscribe | None = None
+) -> Any:
     """Return a waitress server (not yet running); port 0 picks a free one (`.effective_port`).
 
     `App.start()` is Bolt's development server, bound to 0.0.0.0; waitress is a production
@@ -67,8 +70,11 @@ def shutdown(server: Any) -> None:
 def serve_http(app: App, *, host: str, port: int, unsubscribe: Unsubscribe | None = None) -> None:
     """Serve until interrupted."""
     server = make_server(app, host=host, port=port, unsubscribe=unsubscribe)
-    log.warning("claritybot serve: listening on http://%s:%d (POST /slack/events)", host,
-                server.effective_port)  # fmt: skip
+    log.warning(
+        "claritybot serve: listening on http://%s:%d (POST /slack/events)",
+        host,
+        server.effective_port,
+    )
     server.run()
 
 

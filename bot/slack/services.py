@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from reports.charts import ChartMaker
-from reports.clarity import ClarityClient
+from reports.clarity.client import ClarityClient
+from reports.render.charts import ChartMaker
 from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope

@@ -52,8 +52,10 @@ class SlackSettings:
             return environ.get(name, "").strip() or SLACK_ENV_VARS[name][0]
 
         bot_token, secret, app_token = (
-            get("SLACK_BOT_TOKEN"), get("SLACK_SIGNING_SECRET"), get("SLACK_APP_TOKEN") or None
-        )  # fmt: skip
+            get("SLACK_BOT_TOKEN"),
+            get("SLACK_SIGNING_SECRET"),
+            get("SLACK_APP_TOKEN") or None,
+        )
         client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
         if client_id or client_secret:
             _check_oauth(client_id, client_secret, bot_token, secret, app_token)
@@ -73,12 +75,14 @@ class SlackSettings:
         except ValueError:
             raise ConfigError(f"PORT must be a number, not {get('PORT')!r}.") from None
         api_url = get("SLACK_API_URL").rstrip("/") + "/"
-        return cls(bot_token, secret, app_token, api_url, get("HOST"), port, client_id,
-                   client_secret)  # fmt: skip
+        return cls(
+            bot_token, secret, app_token, api_url, get("HOST"), port, client_id, client_secret
+        )
 
 
-def _check_oauth(client_id: str, client_secret: str, bot_token: str, secret: str,
-                 app_token: str | None) -> None:  # fmt: skip
+def _check_oauth(
+    client_id: str, client_secret: str, bot_token: str, secret: str, app_token: str | None
+) -> None:
     """Multi-workspace needs both credentials, a signing secret and HTTP mode, and no bot token."""
     if not (client_id and client_secret):
         missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.slack.services import SlackServices
 from bot.slack.text import escape
-from reports.due import due_at, spread
-from reports.timezones import local_date, parse_timezone
+from reports.ingest.due import spread
+from reports.timezones import due_at, local_date, parse_timezone
 from store import quota, repository
 from store.models import RunLog, Snapshot, Source
 
@@ -55,11 +55,13 @@ def statuses(services: SlackServices, workspace_id: int) -> list[SourceStatus]:
                 .where(RunLog.source_id == sid, col(RunLog.outcome).in_(("failed", "gap")))
                 .order_by(col(RunLog.id).desc())
             ).first()
-            usage = quota.usage(services.engine, project_key=source.project_key, now=now,
-                                policy=services.policy)  # fmt: skip
+            usage = quota.usage(
+                services.engine, project_key=source.project_key, now=now, policy=services.policy
+            )
             next_run = due_at(local_date(now, tz), tz) + spread(sid)
-            out.append(SourceStatus(source, str(tz), last, usage, next_run, failure,
-                                    local_date(now, tz)))  # fmt: skip
+            out.append(
+                SourceStatus(source, str(tz), last, usage, next_run, failure, local_date(now, tz))
+            )
     return out
 
 
@@ -82,8 +84,10 @@ def source_lines(item: SourceStatus) -> str:
     )
     if item.last_failure is not None:
         f = item.last_failure
-        lines.append(f"Last problem: {f.local_date} {f.fetch_group} {f.outcome}: "
-                     f"{escape((f.error or '')[:200])}")  # fmt: skip
+        lines.append(
+            f"Last problem: {f.local_date} {f.fetch_group} {f.outcome}: "
+            f"{escape((f.error or '')[:200])}"
+        )
     return "\n".join(lines)
 
 

@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.services import SlackServices
 from bot.slack.text import escape
-from reports import subscriptions as subs
-from reports.cadence import FREQUENCIES, parse_send_at, parse_weekday
+from reports.delivery import subscriptions as subs
+from reports.delivery.cadence import FREQUENCIES, parse_send_at, parse_weekday
 from reports.errors import UsageError
 from store.models import Source, Subscription
 
@@ -81,8 +81,10 @@ def channel_id(client: WebClient, name: str) -> str:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             break
-    raise UsageError(f"I can't find a channel named #{escape(name)}. If it is private, "
-                     "`/invite @claritybot` there first.")  # fmt: skip
+    raise UsageError(
+        f"I can't find a channel named #{escape(name)}. If it is private, "
+        "`/invite @claritybot` there first."
+    )
 
 
 def confirm(services: SlackServices, sub: Subscription, source: Source) -> str:
@@ -97,75 +99,134 @@ def confirm(services: SlackServices, sub: Subscription, source: Source) -> str:
 def subscription_lines(services: SlackServices, items: list[Subscription]) -> list[str]:
     """One line per subscription, for the list and the App Home."""
     now = services.clock()
-    return [f"`{s.id}` {', '.join(s.metrics)} → {subs.where(s)} · "
-            f"{subs.schedule_text(services.engine, s, now)}" for s in items]  # fmt: skip
+    return [
+        f"`{s.id}` {', '.join(s.metrics)} → {subs.where(s)} · "
+        f"{subs.schedule_text(services.engine, s, now)}"
+        for s in items
+    ]
 
 
 def list_blocks(services: SlackServices, items: list[Subscription]) -> list[dict[str, Any]]:
     """The subscriptions with a Stop button each (at most 45: Slack allows 50 blocks)."""
     if not items:
-        return [{"type": "section", "text": {"type": "mrkdwn", "text":
-                 "No subscriptions here yet. `/clarity subscribe` sets one up."}}]  # fmt: skip
+        return [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "No subscriptions here yet. `/clarity subscribe` sets one up.",
+                },
+            }
+        ]
     lines = subscription_lines(services, items)
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]},
-         "accessory": {"type": "button", "action_id": STOP_ACTION, "value": str(s.id),
-                       "style": "danger", "text": {"type": "plain_text", "text": "Stop"}}}
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": line[:3000]},
+            "accessory": {
+                "type": "button",
+                "action_id": STOP_ACTION,
+                "value": str(s.id),
+                "style": "danger",
+                "text": {"type": "plain_text", "text": "Stop"},
+            },
+        }
         for s, line in zip(items[:45], lines, strict=False)
-    ]  # fmt: skip
+    ]
 
 
 def request_from(parsed: Parsed, source: Source, user: str) -> subs.NewSubscription:
     """Turn the parsed words into a subscription request (weekly: Mondays; monthly: the 1st)."""
     parse_send_at(parsed.send_at)
     return subs.NewSubscription(
-        source_id=source.id or 0, metrics=parsed.metrics, kind=parsed.kind,
-        destination=parsed.destination, frequency=parsed.frequency, weekday=parse_weekday("mon"),
-        month_day=1, send_at=parsed.send_at, created_by=user,
-    )  # fmt: skip
+        source_id=source.id or 0,
+        metrics=parsed.metrics,
+        kind=parsed.kind,
+        destination=parsed.destination,
+        frequency=parsed.frequency,
+        weekday=parse_weekday("mon"),
+        month_day=1,
+        send_at=parsed.send_at,
+        created_by=user,
+    )
 
 
 def subscribe_view(sources: list[Source], channel: str) -> dict[str, Any]:
     """The subscribe form: project, metrics, frequency, channel or email, time."""
-    from reports.catalogue import CATALOGUE
+    from reports.history.catalogue import CATALOGUE
 
     def option(text: str, value: str) -> dict[str, Any]:
         return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
 
-    metric_options = [option("Digest (six key metrics)", subs.DIGEST),
-                      *(option(m.label, m.key) for m in CATALOGUE)][:100]  # fmt: skip
+    metric_options = [
+        option("Digest (six key metrics)", subs.DIGEST),
+        *(option(m.label, m.key) for m in CATALOGUE),
+    ][:100]
     return {
-        "type": "modal", "callback_id": SUBSCRIBE_VIEW, "private_metadata": channel,
+        "type": "modal",
+        "callback_id": SUBSCRIBE_VIEW,
+        "private_metadata": channel,
         "title": {"type": "plain_text", "text": "Subscribe"},
         "submit": {"type": "plain_text", "text": "Subscribe"},
         "blocks": [
             _select("project", "Project", [option(s.label, str(s.id)) for s in sources]),
-            _block("metrics", "Metrics", {"type": "multi_static_select", "action_id": "value",
-                                          "options": metric_options, "max_selected_items": 6}),
+            _block(
+                "metrics",
+                "Metrics",
+                {
+                    "type": "multi_static_select",
+                    "action_id": "value",
+                    "options": metric_options,
+                    "max_selected_items": 6,
+                },
+            ),
             _select("frequency", "How often", [option(f.capitalize(), f) for f in FREQUENCIES]),
-            _block("channel", "Channel", {"type": "conversations_select", "action_id": "value",
-                                          "default_to_current_conversation": True,
-                                          "filter": {"include": ["public", "private"]}},
-                   optional=True),
-            _block("email", "…or email address", {"type": "plain_text_input",
-                                                  "action_id": "value"}, optional=True),
-            _block("time", "Send at (local time)", {"type": "timepicker", "action_id": "value",
-                                                    "initial_time": "09:00"}),
+            _block(
+                "channel",
+                "Channel",
+                {
+                    "type": "conversations_select",
+                    "action_id": "value",
+                    "default_to_current_conversation": True,
+                    "filter": {"include": ["public", "private"]},
+                },
+                optional=True,
+            ),
+            _block(
+                "email",
+                "…or email address",
+                {"type": "plain_text_input", "action_id": "value"},
+                optional=True,
+            ),
+            _block(
+                "time",
+                "Send at (local time)",
+                {"type": "timepicker", "action_id": "value", "initial_time": "09:00"},
+            ),
         ],
-    }  # fmt: skip
+    }
 
 
 def _select(block: str, label: str, options: list[dict[str, Any]]) -> dict[str, Any]:
-    element = {"type": "static_select", "action_id": "value", "options": options[:100],
-               "initial_option": options[0]}  # fmt: skip
+    element = {
+        "type": "static_select",
+        "action_id": "value",
+        "options": options[:100],
+        "initial_option": options[0],
+    }
     return _block(block, label, element)
 
 
 def _block(
     block: str, label: str, element: dict[str, Any], optional: bool = False
 ) -> dict[str, Any]:
-    return {"type": "input", "block_id": block, "optional": optional, "element": element,
-            "label": {"type": "plain_text", "text": label}}  # fmt: skip
+    return {
+        "type": "input",
+        "block_id": block,
+        "optional": optional,
+        "element": element,
+        "label": {"type": "plain_text", "text": label},
+    }
 
 
 def from_view(view: dict[str, Any], user: str) -> subs.NewSubscription:
@@ -184,7 +245,9 @@ def from_view(view: dict[str, Any], user: str) -> subs.NewSubscription:
     return subs.NewSubscription(
         source_id=source_id,
         metrics=[o["value"] for o in get("metrics").get("selected_options") or []],
-        kind="email" if email else "slack", destination=email or channel,
+        kind="email" if email else "slack",
+        destination=email or channel,
         frequency=(get("frequency").get("selected_option") or {}).get("value", "daily"),
-        send_at=get("time").get("selected_time") or "09:00", created_by=user,
-    )  # fmt: skip
+        send_at=get("time").get("selected_time") or "09:00",
+        created_by=user,
+    )

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
 
+from reports.delivery.email import Links
+from reports.delivery.subscriptions import unsubscribe
 from reports.errors import UsageError
-from reports.mail import Links
-from reports.subscriptions import unsubscribe
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 _PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -35,23 +35,30 @@ class Unsubscribe:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         sub_id, signature = (query.get("s") or [""])[0], (query.get("t") or [""])[0]
         if not sub_id.isdigit() or not self.links.verify(int(sub_id), signature):
-            return _page(start_response, "403 Forbidden",
-                         "<p>This unsubscribe link is not valid. Use the link in the latest "
-                         "email, or ask whoever set the report up.</p>")  # fmt: skip
+            return _page(
+                start_response,
+                "403 Forbidden",
+                "<p>This unsubscribe link is not valid. Use the link in the latest "
+                "email, or ask whoever set the report up.</p>",
+            )
         if environ.get("REQUEST_METHOD") != "POST":
             action = html.escape(f"/unsubscribe?s={sub_id}&t={signature}")
-            form = (f'<p>Stop this claritybot report?</p><form method="post" action="{action}">'
-                    '<button type="submit">Unsubscribe</button></form>')  # fmt: skip
+            form = (
+                f'<p>Stop this claritybot report?</p><form method="post" action="{action}">'
+                '<button type="submit">Unsubscribe</button></form>'
+            )
             return _page(start_response, "200 OK", form)
         try:
             unsubscribe(self.engine, int(sub_id), workspace_id=None, now=self.clock())
         except UsageError:
             pass  # already gone: unsubscribing twice is not an error
-        return _page(start_response, "200 OK",
-                     "<p>Unsubscribed: you will not get this report any more.</p>")  # fmt: skip
+        return _page(
+            start_response, "200 OK", "<p>Unsubscribed: you will not get this report any more.</p>"
+        )
 
 
 def _page(start_response: StartResponse, status: str, body: str) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/html; charset=utf-8"),
-                            ("Cache-Control", "no-store")])  # fmt: skip
+    start_response(
+        status, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+    )
     return [_PAGE.format(body=body).encode()]

@@ -24,10 +24,10 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from reports.catalogue import get_metric  # noqa: E402
-from reports.charts.bar import BarRenderer  # noqa: E402
-from reports.charts.line import LineRenderer  # noqa: E402
-from reports.query import Breakdown, BreakdownRow, Point, Series  # noqa: E402
+from reports.history.catalogue import get_metric  # noqa: E402
+from reports.history.query import Breakdown, BreakdownRow, Point, Series  # noqa: E402
+from reports.render.charts.bar import BarRenderer  # noqa: E402
+from reports.render.charts.line import LineRenderer  # noqa: E402
 
 END = date(2026, 3, 10)
 

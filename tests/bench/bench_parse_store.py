@@ -23,13 +23,13 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from reports import sources  # noqa: E402
-from reports.clarity import ClarityClient  # noqa: E402
-from reports.dimensions import resolve_dimensions  # noqa: E402
-from reports.fetch_plan import DEFAULT_PLAN, FetchPlan  # noqa: E402
-from reports.parser import parse_insights  # noqa: E402
-from reports.sandbox import BIG_URL_PROFILE, ClaritySandbox  # noqa: E402
-from reports.snapshot import Snapshotter  # noqa: E402
+from reports.clarity.client import ClarityClient  # noqa: E402
+from reports.clarity.dimensions import resolve_dimensions  # noqa: E402
+from reports.clarity.parser import parse_insights  # noqa: E402
+from reports.clarity.sandbox import BIG_URL_PROFILE, ClaritySandbox  # noqa: E402
+from reports.ingest import sources  # noqa: E402
+from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchPlan  # noqa: E402
+from reports.ingest.snapshot import Snapshotter  # noqa: E402
 from store.crypto import TokenCipher, generate_key  # noqa: E402
 from store.db import make_engine  # noqa: E402
 from store.migrate import upgrade  # noqa: E402

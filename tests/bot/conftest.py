@@ -7,7 +7,7 @@ import io
 import pytest
 
 from bot.cli import main
-from reports.sandbox import ClaritySandbox
+from reports.clarity.sandbox import ClaritySandbox
 from store.crypto import generate_key
 
 

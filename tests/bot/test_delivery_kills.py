@@ -19,8 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from reports.demo import run_demo
-from reports.subscriptions import NewSubscription, subscribe
+from bot.cli.demo import run_demo
+from reports.delivery.subscriptions import NewSubscription, subscribe
 from store.db import make_engine
 from store.models import Delivery
 from tests.fakes.slack_api import FakeSlack

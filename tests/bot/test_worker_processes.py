@@ -16,8 +16,8 @@ from select import select as readable
 import pytest
 from sqlmodel import Session, func, select
 
-from reports import sources
-from reports.sandbox import ClaritySandbox
+from reports.clarity.sandbox import ClaritySandbox
+from reports.ingest import sources
 from store import repository
 from store.crypto import TokenCipher, generate_key
 from store.models import DayGap, MetricRow, QuotaCall, Snapshot

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from reports.alert_eval import AlertEvaluator, decide
-from reports.alerts import add_rule, list_rules, parse_rule
-from reports.charts import ChartMaker
+from reports.alerts.evaluate import AlertEvaluator, decide
+from reports.alerts.rules import add_rule, list_rules, parse_rule
 from reports.errors import UsageError
+from reports.render.charts import ChartMaker
 from store.models import AlertEvent
 from tests.fakes.history import a_source as make_source
 from tests.fakes.history import history as build

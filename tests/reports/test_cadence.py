@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reports.cadence import Cadence, describe, latest_due, next_due, parse_send_at, parse_weekday
+from reports.delivery.cadence import (
+    Cadence,
+    describe,
+    latest_due,
+    next_due,
+    parse_send_at,
+    parse_weekday,
+)
 from reports.errors import UsageError
 
 

@@ -5,12 +5,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from reports.catalogue import CATALOGUE, get_metric
-from reports.charts import ChartMaker
-from reports.charts.line import LineRenderer
-from reports.charts.style import format_change, format_value, shorten
-from reports.demo import run_demo
-from reports.query import Point, Series
+from bot.cli.demo import run_demo
+from reports.history.catalogue import CATALOGUE, get_metric
+from reports.history.query import Point, Series
+from reports.render.charts import ChartMaker
+from reports.render.charts.line import LineRenderer
+from reports.render.charts.style import format_change, format_value, shorten
 from store.db import make_engine
 
 NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)

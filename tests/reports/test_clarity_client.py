@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from reports import errors
-from reports.clarity import ClarityClient, failed_reply
+from reports.clarity.client import ClarityClient, failed_reply
 from reports.errors import InvalidTokenError, UsageError
 from tests.fakes.clarity import FakeClarity, sample_bytes
 from tests.fakes.tokens import TOKEN

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from reports.charts import ChartMaker
-from reports.demo import run_demo
-from reports.dispatch import GRACE, Dispatcher
-from reports.mail import SendError
-from reports.outbox import OutboxSender
-from reports.subscriptions import NewSubscription, subscribe, unsubscribe
+from bot.cli.demo import run_demo
+from reports.delivery.dispatch import GRACE, Dispatcher
+from reports.delivery.outbox import OutboxSender
+from reports.delivery.subscriptions import NewSubscription, subscribe, unsubscribe
+from reports.errors import DeliveryError
+from reports.render.charts import ChartMaker
 from store import ledger
 from store.db import make_engine
 from store.models import Delivery
@@ -132,7 +132,7 @@ def test_concurrent_dispatchers_send_each_period_once(engine, history):
 
 def test_transient_failures_are_retried_with_backoff_then_given_up(engine, history):
     notes = Notes()
-    flaky = Recorder([SendError("connection refused", transient=True)] * 5)
+    flaky = Recorder([DeliveryError("connection refused", transient=True)] * 5)
     add(engine, history, kind="email", destination="a@example.com")
     d = dispatcher(engine, {"email": flaky}, notes=notes)
     assert d.tick(NOW) == {"retrying": 1}
@@ -152,7 +152,9 @@ def test_transient_failures_are_retried_with_backoff_then_given_up(engine, histo
 def test_a_permanent_failure_stops_at_once_and_tells_the_owner(engine, history):
     notes = Notes()
     add(engine, history, kind="email", destination="gone@example.com")
-    bounce = Recorder([SendError("The mail server refused the recipient (550).", transient=False)])
+    bounce = Recorder(
+        [DeliveryError("The mail server refused the recipient (550).", transient=False)]
+    )
     assert dispatcher(engine, {"email": bounce}, notes=notes).tick(NOW) == {"failed": 1}
     (args,) = notes.failed
     assert "550" in args[5] and args[4] == "gone@example.com"
@@ -235,7 +237,7 @@ def test_an_outbox_send_cut_off_midway_is_checked(engine, history, tmp_path, wri
 
 
 def test_a_summary_is_written_when_asked_for(engine, history):
-    from reports.ai import AiSettings, Summarizer
+    from reports.render.ai import AiSettings, Summarizer
     from tests.fakes.openai_api import FakeOpenAI
 
     recorder = Recorder()

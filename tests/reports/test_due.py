@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reports.due import (
+from reports.ingest.due import (
     LATE_LIMIT,
     DayState,
     Lose,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from reports.due import (
+from reports.ingest.due import (
     ON_TIME,
     RECOVERY_GROUP,
     DayState,
@@ -26,7 +26,7 @@ from reports.due import (
     recovery_targets,
     spread,
 )
-from reports.fetch_plan import DEFAULT_PLAN
+from reports.ingest.fetch_plan import DEFAULT_PLAN
 from reports.timezones import day_start, exists, local_date
 from store.quota import QuotaPolicy
 

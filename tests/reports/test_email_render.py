@@ -11,7 +11,7 @@ from email import policy
 
 import pytest
 
-from reports.demo import run_demo
+from bot.cli.demo import run_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

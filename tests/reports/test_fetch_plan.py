@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from reports.fetch_plan import (
+from reports.ingest.fetch_plan import (
     CATALOGUE_NEEDS,
     CLARITY_DAILY_LIMIT,
     DEFAULT_PLAN,

@@ -10,9 +10,9 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from reports.compose import Report, ReportChart
-from reports.errors import ConfigError
-from reports.mail import EmailSender, SendError, SmtpSender, SmtpSettings, build_message
+from reports.delivery.compose import Report, ReportChart
+from reports.delivery.email import EmailSender, SmtpSender, SmtpSettings, build_message
+from reports.errors import ConfigError, DeliveryError
 from store.models import Subscription
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -116,10 +116,10 @@ def test_the_message_id_is_stable_per_period():
 def test_a_refused_recipient_is_permanent_and_an_outage_transient(smtp):
     inbox, port = smtp
     inbox.refuse.add("gone@example.com")
-    with pytest.raises(SendError) as refused:
+    with pytest.raises(DeliveryError) as refused:
         sender(port).deliver(report(), sub("gone@example.com"), NOW, None)
     assert not refused.value.transient and "550" in str(refused.value)
-    with pytest.raises(SendError) as outage:
+    with pytest.raises(DeliveryError) as outage:
         sender(free_port()).deliver(report(), sub(), NOW, None)
     assert outage.value.transient and "could not be reached" in str(outage.value)
     assert inbox.messages == []

@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-from reports.dimensions import resolve_dimensions
+from reports.clarity.dimensions import resolve_dimensions
+from reports.clarity.parser import parse_insights, to_count, to_number
+from reports.clarity.rows import metric_rows, ranked_rows
 from reports.errors import ClarityDimensionMissing, ClarityShapeError
-from reports.parser import parse_insights, to_count, to_number
-from reports.rows import metric_rows, ranked_rows
 from store.fields import METRIC_FIELDS
 from tests.conftest import FIXTURES
 
@@ -131,7 +131,7 @@ def test_url_key_is_matched_case_insensitively_and_normalised():
 def test_unknown_blocks_are_ignored_and_logged(caplog):
     body = [{"metricName": "HeatmapMagic", "information": [{"x": 1}]},
             {"metricName": "Traffic", "information": [{"totalSessionCount": "7"}]}]  # fmt: skip
-    with caplog.at_level(logging.INFO, logger="reports.parser"):
+    with caplog.at_level(logging.INFO, logger="reports.clarity.parser"):
         parsed = parse_insights(body)
     assert parsed.unknown_blocks == ("HeatmapMagic",)
     assert parsed.rows[0].metrics["sessions"] == 7

@@ -6,11 +6,11 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports.clarity import ClarityClient
-from reports.dimensions import DIMENSIONS
+from reports.clarity.client import ClarityClient
+from reports.clarity.dimensions import DIMENSIONS
+from reports.clarity.parser import parse_insights
+from reports.clarity.rows import metric_rows, ranked_rows
 from reports.errors import ClarityError, ClarityResponseError
-from reports.parser import parse_insights
-from reports.rows import metric_rows, ranked_rows
 from store.fields import METRIC_FIELDS
 from tests.fakes.tokens import TOKEN
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from reports.quality import QualityGuard, check
+from reports.history.quality import QualityGuard, check
 from store.models import Source
 from tests.fakes.history import a_source, history
 
@@ -80,9 +80,9 @@ def test_the_owner_is_told_once_and_again_only_after_it_cleared(engine):
 
 
 def test_the_report_says_so_at_the_top(engine):
-    from reports.charts import ChartMaker
-    from reports.dispatch import Dispatcher
-    from reports.subscriptions import NewSubscription, subscribe
+    from reports.delivery.dispatch import Dispatcher
+    from reports.delivery.subscriptions import NewSubscription, subscribe
+    from reports.render.charts import ChartMaker
 
     sid = built(engine, {"sessions": 300})
     subscribe(engine, NewSubscription(source_id=sid, metrics=["sessions"], kind="email",

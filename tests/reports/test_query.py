@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from reports.breakdowns import breakdown
-from reports.catalogue import CATALOGUE, by_category, get_metric
+from reports.clarity.rows import dimension_hash
 from reports.errors import UsageError
-from reports.query import aggregate, series
-from reports.rows import dimension_hash
+from reports.history.breakdowns import breakdown
+from reports.history.catalogue import CATALOGUE, by_category, get_metric
+from reports.history.query import aggregate, series
 from store import repository
 from store.models import RankedRow, Snapshot, Source
 

@@ -20,15 +20,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.sandbox import (
+from reports.clarity.sandbox import (
     BIG_URL_PROFILE,
     DEMO_PROFILE,
     ClaritySandbox,
     SiteProfile,
     make_token,
 )
-from reports.sandbox.blocks import Query, render_body
-from reports.tokens import check_token, token_claims
+from reports.clarity.sandbox.blocks import Query, render_body
+from reports.clarity.tokens import check_token, token_claims
 
 T = datetime(2026, 3, 10, 0, 5, tzinfo=UTC)
 ODD_T = datetime(2026, 3, 10, 13, 37, 21, 123456, tzinfo=UTC)  # mid-hour, sub-second
@@ -501,7 +501,7 @@ def test_url_before_start_and_stop_twice():
 
 @pytest.mark.slow
 def test_module_runs_in_the_foreground_and_stops_on_ctrl_c():
-    command = [sys.executable, "-m", "reports.sandbox", "--seed", "3"]
+    command = [sys.executable, "-m", "reports.clarity.sandbox", "--seed", "3"]
     with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
         first = proc.stdout.readline()

@@ -7,12 +7,12 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from reports import sources
-from reports.clarity import ClarityClient
-from reports.due import LATE_LIMIT
-from reports.sandbox import ClaritySandbox
-from reports.scheduler import Scheduler
-from reports.snapshot import Snapshotter
+from reports.clarity.client import ClarityClient
+from reports.clarity.sandbox import ClaritySandbox
+from reports.ingest import sources
+from reports.ingest.due import LATE_LIMIT
+from reports.ingest.scheduler import Scheduler
+from reports.ingest.snapshot import Snapshotter
 from store import quota, repository, runs
 from store.crypto import TokenCipher, generate_key
 from store.models import DayGap, MetricRow, QuotaCall, RunLog, Snapshot, SnapshotClaim, Source

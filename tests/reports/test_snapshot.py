@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from reports import sources
-from reports.clarity import ClarityClient
+from reports.clarity.client import ClarityClient
 from reports.errors import ClaritybotError
-from reports.snapshot import Snapshotter
+from reports.ingest import sources
+from reports.ingest.snapshot import Snapshotter
 from store import quota, repository
 from store.crypto import TokenCipher, generate_key
 from store.models import MetricRow, QuotaCall, RankedRow, RawResponse, Snapshot, Source

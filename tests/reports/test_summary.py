@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from reports.ai import AiSettings, Summarizer, unmatched
-from reports.catalogue import get_metric
-from reports.demo import run_demo
-from reports.facts import Facts, Mover, compute
-from reports.summary import deterministic
+from bot.cli.demo import run_demo
+from reports.history.catalogue import get_metric
+from reports.render.ai import AiSettings, Summarizer, unmatched
+from reports.render.facts import Facts, Mover, compute
+from reports.render.summary import deterministic
 from store.db import make_engine
 from tests.fakes.openai_api import FakeOpenAI
 

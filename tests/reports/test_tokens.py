@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from reports.tokens import check_token, fingerprint, project_key
+from reports.clarity.tokens import check_token, fingerprint, project_key
 from tests.fakes.tokens import fake_token
 
 

@@ -15,8 +15,8 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.app import create_app
 from bot.slack.posting import web_client
 from bot.slack.services import SlackServices
-from reports.clarity import ClarityClient
-from reports.sandbox import ClaritySandbox
+from reports.clarity.client import ClarityClient
+from reports.clarity.sandbox import ClaritySandbox
 from store.crypto import TokenCipher, generate_key
 from tests.fakes.slack_api import FakeSlack
 

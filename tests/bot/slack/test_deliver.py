@@ -6,8 +6,8 @@ import pytest
 
 from bot.slack.clients import WorkspaceClients
 from bot.slack.deliver import SlackSender
-from reports.compose import Report, ReportChart
-from reports.mail import SendError
+from reports.delivery.compose import Report, ReportChart
+from reports.errors import DeliveryError
 from store.models import Subscription
 from tests.bot.slack.conftest import NOW
 
@@ -43,7 +43,7 @@ def test_a_report_is_one_message_with_escaped_text_and_buttons(engine, fake_slac
 def test_slack_errors_are_permanent_or_worth_a_retry(engine, fake_slack, error, transient):
     fake_slack.fail("chat.postMessage", error)
     sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb"))
-    with pytest.raises(SendError) as failed:
+    with pytest.raises(DeliveryError) as failed:
         sender.deliver(report(), sub(), NOW, None)
     assert failed.value.transient is transient
     if not transient:  # what to do, in words, not Slack's error code
@@ -52,7 +52,7 @@ def test_slack_errors_are_permanent_or_worth_a_retry(engine, fake_slack, error, 
 
 def test_a_workspace_without_an_install_is_a_permanent_failure(engine, fake_slack):
     sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, client_id="1.2"))
-    with pytest.raises(SendError, match="not installed") as failed:
+    with pytest.raises(DeliveryError, match="not installed") as failed:
         sender.deliver(report(), sub(), NOW, None)
     assert not failed.value.transient and fake_slack.calls == []
 

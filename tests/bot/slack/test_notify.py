@@ -6,10 +6,10 @@ import httpx
 
 from bot.slack.clients import WorkspaceClients
 from bot.slack.notify import SlackNotifier
-from reports import sources
-from reports.clarity import ClarityClient
-from reports.scheduler import Scheduler
-from reports.snapshot import Snapshotter
+from reports.clarity.client import ClarityClient
+from reports.ingest import sources
+from reports.ingest.scheduler import Scheduler
+from reports.ingest.snapshot import Snapshotter
 from store import quota
 from store.crypto import TokenCipher, generate_key
 

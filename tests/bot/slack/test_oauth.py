@@ -27,9 +27,9 @@ from bot.slack.serve import make_server, shutdown
 from bot.slack.services import SlackServices
 from bot.slack.settings import SlackSettings
 from bot.slack.text import HELP
-from reports.clarity import ClarityClient
-from reports.sources import SourceView, add_source, list_sources
-from reports.subscriptions import NewSubscription, list_subscriptions, subscribe
+from reports.clarity.client import ClarityClient
+from reports.delivery.subscriptions import NewSubscription, list_subscriptions, subscribe
+from reports.ingest.sources import SourceView, add_source, list_sources
 from store.crypto import TokenCipher, generate_key
 from store.errors import ConfigError
 from tests.bot.slack.conftest import NOW, SECRET, signed_headers

@@ -9,9 +9,9 @@ import pytest
 from bot.slack.serve import make_server, shutdown
 from bot.slack.settings import SlackSettings
 from bot.slack.unsubscribe import Unsubscribe
-from reports.mail import Links
-from reports.sources import add_source
-from reports.subscriptions import NewSubscription, list_subscriptions, subscribe
+from reports.delivery.email import Links
+from reports.delivery.subscriptions import NewSubscription, list_subscriptions, subscribe
+from reports.ingest.sources import add_source
 from store.errors import ConfigError
 from tests.bot.slack.conftest import NOW, signed_headers
 

@@ -1,0 +1,267 @@
+"""Scheduled delivery: each due (subscription, period) is claimed in the ledger, then sent once.
+
+Run on every tick, next to the snapshot scheduler. A report waits for the day it describes to
+be stored, up to GRACE after its send time; then it goes out with what there is and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Final, Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from reports.delivery.cadence import Cadence, Occurrence, due_between, latest_due
+from reports.delivery.compose import Report, compose
+from reports.delivery.email import Links
+from reports.delivery.subscriptions import cadence_of, list_subscriptions, where
+from reports.errors import DeliveryError
+from reports.history.quality import QualityGuard, note_lines
+from reports.notify import LogNotifier, Notifier
+from reports.render.ai import Summarizer
+from reports.render.charts import ChartMaker
+from reports.timezones import local_date, parse_timezone, require_aware, yesterday
+from reports.workers import owner_is_dead
+from store import ledger, repository
+from store.models import DayGap, Delivery, Source, Subscription, Workspace
+
+log = logging.getLogger(__name__)
+GRACE: Final = timedelta(hours=3)
+MISSED_LOOKBACK: Final = timedelta(days=35)  # how far back missed periods are recorded
+READY_GROUP: Final = "overall"  # a day's totals: enough to report on it
+
+
+class Sender(Protocol):
+    """A destination kind (slack, email, outbox)."""
+
+    def deliver(
+        self, report: Report, sub: Subscription, now: datetime, unsubscribe_url: str | None
+    ) -> str:
+        """Send; return what identifies the send. Raise DeliveryError on failure."""
+
+
+@dataclass
+class Dispatcher:
+    """Sends what is due, exactly once per (subscription, period)."""
+
+    engine: Engine
+    senders: Mapping[str, Sender]
+    owner: str
+    charts: ChartMaker
+    notifier: Notifier = LogNotifier()  # noqa: RUF009 - stateless
+    links: Links | None = None
+    summarizer: Summarizer = field(default_factory=lambda: Summarizer(None))
+    is_dead: Callable[[str], bool | None] = owner_is_dead
+
+    def tick(self, now: datetime) -> Counter[str]:
+        """Send every due report; return how many ended in each state."""
+        now, outcomes = require_aware(now), Counter[str]()
+        subs = {s.id or 0: s for s in list_subscriptions(self.engine)}
+        for row in ledger.open_rows(self.engine, list(subs)):
+            outcomes[self._guarded(self._resume, row, subs[row.subscription_id], now)] += 1
+        for sub in subs.values():
+            outcomes[self._guarded(self._due, sub, now)] += 1
+        outcomes.pop("", None)
+        return outcomes
+
+    def _guarded(self, step: Callable[..., str], *args: Any) -> str:
+        """One subscription's trouble (a bug, a lost database connection) must not stop the
+        others: it is logged with its traceback and tried again on the next tick."""
+        try:
+            return step(*args)
+        except Exception:
+            log.exception("delivery step %s failed", step.__name__)
+            return "error"
+
+    def _context(self, sub: Subscription) -> tuple[Source, str]:
+        with Session(self.engine) as session:
+            source = repository.get_source(session=session, source_id=sub.source_id)
+            zone = session.get(Workspace, sub.workspace_id)
+            return source, zone.timezone if zone else "UTC"
+
+    def _due(self, sub: Subscription, now: datetime) -> str:
+        source, zone = self._context(sub)
+        cadence = cadence_of(sub, zone)
+        occurrence = latest_due(cadence, now)
+        if occurrence is None or occurrence.due_at < sub.starts_at:
+            return ""
+        if ledger.get(self.engine, subscription_id=sub.id or 0, period=occurrence.period):
+            return ""
+        self._record_missed(sub, cadence, occurrence, now)
+        ready, note = self._ready(source, zone, occurrence, now)
+        if not ready:
+            return "waiting"
+        row = ledger.claim_new(
+            self.engine,
+            subscription_id=sub.id or 0,
+            period=occurrence.period,
+            due_at=occurrence.due_at,
+            owner=self.owner,
+            now=now,
+        )
+        if row is None:
+            return ""  # another worker has it
+        return self._send(row, sub, source, occurrence, note, now)
+
+    def _record_missed(
+        self, sub: Subscription, cadence: Cadence, latest: Occurrence, now: datetime
+    ) -> None:
+        """Periods whose time passed while no worker ran get a row saying so (never silent).
+
+        Only the latest period is sent: a stack of stale reports helps nobody.
+        """
+        since = max(sub.starts_at, now - MISSED_LOOKBACK)
+        for missed in due_between(cadence, since, latest.due_at - timedelta(seconds=1)):
+            row = ledger.claim_new(
+                self.engine,
+                subscription_id=sub.id or 0,
+                period=missed.period,
+                due_at=missed.due_at,
+                owner=self.owner,
+                now=now,
+            )
+            if row is not None:
+                ledger.skipped(
+                    self.engine,
+                    row,
+                    now=now,
+                    reason=(
+                        f"missed: no worker ran between {missed.due_at:%Y-%m-%d %H:%M} UTC and the "
+                        "next report, which was sent instead"
+                    ),
+                )
+
+    def _ready(
+        self, source: Source, zone: str, occurrence: Occurrence, now: datetime
+    ) -> tuple[bool, str | None]:
+        """Is the day the report describes stored (or known lost)? Else wait, up to GRACE."""
+        day = yesterday(occurrence.due_at, parse_timezone(zone))
+        with Session(self.engine) as session:
+            stored = repository.stored_groups(
+                session=session, source_id=source.id or 0, local_date=day
+            )
+            lost = _gap(session, source.id or 0, day)
+        if READY_GROUP in stored:
+            return True, None
+        if lost:
+            return True, f"{day:%a %-d %b} could not be stored from Clarity; it is left out."
+        if now < occurrence.due_at + GRACE and source.enabled:
+            return False, None
+        return True, (
+            f"{day:%a %-d %b} is not in yet (waited {GRACE.seconds // 3600} h): this "
+            "report shows the days before it."
+        )
+
+    def _resume(self, row: Delivery, sub: Subscription, now: datetime) -> str:
+        check = getattr(self.senders.get(sub.destination_kind), "check", None)
+        sent_check = (lambda r: check(sub, r.period)) if check else None
+        taken = ledger.take_over(
+            self.engine, row, owner=self.owner, now=now, is_dead=self.is_dead, sent_check=sent_check
+        )
+        if taken is None:
+            fresh = ledger.get(self.engine, subscription_id=row.subscription_id, period=row.period)
+            return (
+                fresh.status
+                if fresh is not None
+                and fresh.status in ("unknown", "sent")
+                and (fresh.status != row.status)
+                else ""
+            )
+        source, zone = self._context(sub)
+        day = local_date(row.due_at, parse_timezone(zone))
+        return self._send(taken, sub, source, Occurrence(row.period, day, row.due_at), None, now)
+
+    def _send(
+        self,
+        row: Delivery,
+        sub: Subscription,
+        source: Source,
+        occurrence: Occurrence,
+        note: str | None,
+        now: datetime,
+    ) -> str:
+        sender = self.senders.get(sub.destination_kind)
+        if sender is None:
+            return self._give_up(row, sub, source, MISSING[sub.destination_kind], now)
+        try:
+            warnings = note_lines(
+                QualityGuard(self.engine, self.notifier).issues(source, occurrence.due_at)
+            )
+            report = compose(
+                self.engine,
+                self.charts,
+                sub,
+                source,
+                occurrence,
+                note=note,
+                summarizer=self.summarizer,
+                warnings=warnings,
+            )
+        except Exception as exc:  # a bug or a database hiccup: keep the period, retry later
+            log.exception("building report %s/%s failed", sub.id, row.period)
+            return ledger.failed(
+                self.engine, row, now=now, error=f"building it failed: {exc}", transient=True
+            )
+        if sub.skip_when_empty and not report.has_data:
+            ledger.skipped(self.engine, row, now=now, reason="no data (skip-when-empty)")
+            return "skipped"
+        if not ledger.sending(self.engine, row, now=now):
+            return ""  # someone took it over meanwhile
+        url = self.links.unsubscribe_url(sub.id or 0) if self.links else None
+        try:
+            message_id = sender.deliver(report, sub, now, url)
+        except DeliveryError as exc:
+            status = ledger.failed(
+                self.engine, row, now=now, error=str(exc), transient=exc.transient
+            )
+            if status == "failed":
+                self._tell(sub, source, row.period, str(exc))
+            return status
+        except Exception as exc:  # a bug mid-send: it may have gone out, so never again
+            log.exception("sending report %s/%s failed unexpectedly", sub.id, row.period)
+            ledger.unknown(self.engine, row, now=now, error=f"{type(exc).__name__} while sending")
+            return "unknown"
+        ledger.sent(self.engine, row, now=now, message_id=message_id, note=note)
+        return "sent"
+
+    def _give_up(
+        self, row: Delivery, sub: Subscription, source: Source, reason: str, now: datetime
+    ) -> str:
+        ledger.failed(self.engine, row, now=now, error=reason, transient=False)
+        self._tell(sub, source, row.period, reason)
+        return "failed"
+
+    def _tell(self, sub: Subscription, source: Source, period: str, reason: str) -> None:
+        user = sub.created_by if sub.created_by and sub.created_by != "cli" else None
+        self.notifier.delivery_failed(
+            sub.id or 0,
+            source.id or 0,
+            source.label,
+            period,
+            where(sub),
+            reason,
+            user or source.owner_user_id,
+        )
+
+
+MISSING: Final = {
+    "slack": "Slack is not set up for the worker (SLACK_BOT_TOKEN): nothing can be posted.",
+    "email": "Email is not set up (SMTP_URL, MAIL_FROM): nothing can be mailed.",
+    "outbox": "The outbox is not available.",
+}
+
+
+def _gap(session: Session, source_id: int, day: date) -> bool:
+    found = session.exec(
+        select(DayGap.id).where(
+            DayGap.source_id == source_id,
+            DayGap.local_date == day,
+            DayGap.fetch_group == READY_GROUP,
+        )
+    ).first()
+    return found is not None

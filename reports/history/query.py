@@ -1,0 +1,215 @@
+"""Stored history → numbers: daily series, window aggregates and ranked breakdowns.
+
+The numbers must be right: totals come only from the no-dimension group, averages are weighted
+by sessions, distinct users are never summed silently, and a day without data is a gap (None),
+never a zero. Every value keeps the ids of the stored rows it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from reports.errors import UsageError
+from reports.history.catalogue import Metric
+from reports.timezones import parse_timezone, yesterday
+from store import repository
+from store.models import MetricRow, Snapshot
+
+TOTALS_GROUP = "overall"  # slices do not add up: totals only ever come from this group
+
+
+@dataclass(frozen=True)
+class Point:
+    """One local day of a series."""
+
+    day: date
+    value: float | None
+    late: bool = False
+    estimated: bool = False
+    refs: tuple[int, ...] = ()
+    # value == num / den; the parts let several days combine by the metric's rule.
+    num: float | None = None
+    den: float | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """Per-day values of one metric, oldest first, with gaps as None."""
+
+    metric: Metric
+    source_id: int
+    timezone: str
+    points: tuple[Point, ...]
+
+    @property
+    def days_with_data(self) -> int:
+        """How many days have a value."""
+        return sum(1 for p in self.points if p.value is not None)
+
+    def latest(self) -> Point | None:
+        """Return the newest day that has a value."""
+        return next((p for p in reversed(self.points) if p.value is not None), None)
+
+    def tail(self, days: int) -> Series:
+        """Return the same series limited to its last `days` days."""
+        return Series(self.metric, self.source_id, self.timezone, self.points[-days:])
+
+    def rolling(self, window: int = 7, minimum: int = 4) -> list[float | None]:
+        """Return the trailing `window`-day value per day, by the metric's rule (None when
+        fewer than `minimum` of those days have data)."""
+        out: list[float | None] = []
+        for i in range(len(self.points)):
+            parts = [p for p in self.points[max(0, i - window + 1) : i + 1] if p.den]
+            den = sum(p.den or 0.0 for p in parts)
+            enough = len(parts) >= minimum and den
+            out.append(sum(p.num or 0.0 for p in parts) / den if enough else None)
+        return out
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One metric over a window of days."""
+
+    value: float | None
+    days_with_data: int
+    days: int
+    summed_daily_users: bool = False  # True: a "sum of daily users", not distinct users
+    refs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One ranked slice over a window."""
+
+    label: str  # what to show (a path, not a full URL)
+    key: str | None  # the slice itself (full URL, device name...)
+    value: float
+    share: float | None  # % of the site total, for counts
+    previous: float | None
+    change_pct: float | None
+    sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A ranked breakdown over a window, compared with the window before."""
+
+    metric: Metric
+    start: date
+    end: date
+    rows: tuple[BreakdownRow, ...]
+    total: float | None
+
+
+def day_value(metric: Metric, row: Any) -> float | None:
+    """Return a metric's value for one stored row (a day, or a slice of a day)."""
+    raw = getattr(row, metric.field)
+    if metric.rule == "rate":
+        per = getattr(row, metric.per or "sessions")
+        return None if raw is None or not per else 100.0 * raw / per
+    if raw is None:
+        return None
+    return raw / 1000.0 if metric.unit == "seconds" else float(raw)
+
+
+def day_parts(metric: Metric, row: Any) -> tuple[float | None, float | None]:
+    """Return (num, den) with value = num / den, so days combine by the metric's rule."""
+    value = day_value(metric, row)
+    if value is None:
+        return None, None
+    if metric.rule in ("weighted", "rate"):
+        sessions = row.sessions if metric.rule == "weighted" else getattr(row, metric.per or "")
+        return (value * sessions, float(sessions)) if sessions else (None, None)
+    return value, 1.0
+
+
+def combine(metric: Metric, rows: Sequence[Any]) -> float | None:
+    """Combine the value of several rows (days or slices) by the metric's rule."""
+    if metric.rule in ("sum", "users"):
+        values = [getattr(r, metric.field) for r in rows if getattr(r, metric.field) is not None]
+        return float(sum(values)) if values else None
+    if metric.rule == "weighted":
+        weighted = [(day_value(metric, r), r.sessions) for r in rows if r.sessions]
+        usable = [(v, n) for v, n in weighted if v is not None]
+        weight = sum(n for _, n in usable)
+        return sum(v * n for v, n in usable) / weight if weight else None
+    parts = [(getattr(r, metric.field), getattr(r, metric.per or "sessions")) for r in rows]
+    known = [(n, d) for n, d in parts if n is not None and d]
+    denominator = sum(d for _, d in known)
+    return 100.0 * sum(n for n, _ in known) / denominator if denominator else None
+
+
+def source_timezone(engine: Engine, source_id: int) -> str:
+    """Return the IANA timezone of a source's workspace."""
+    with Session(engine) as session:
+        source = repository.get_source(session=session, source_id=source_id)
+        return repository.get_workspace(session=session, workspace_id=source.workspace_id).timezone
+
+
+def last_days(engine: Engine, source_id: int, days: int, now: datetime) -> tuple[date, date]:
+    """Return the first and last local day of the `days` days ending yesterday."""
+    if days < 1:
+        raise UsageError("--days must be 1 or more.")
+    end = yesterday(now, parse_timezone(source_timezone(engine, source_id)))
+    return end - timedelta(days=days - 1), end
+
+
+def totals(
+    engine: Engine, source_id: int, start: date, end: date
+) -> dict[date, tuple[MetricRow, Snapshot]]:
+    """Return the no-dimension row (and its snapshot) of each stored day in start..end."""
+    with Session(engine) as session:
+        query = (
+            select(MetricRow, Snapshot)
+            .join(Snapshot, col(Snapshot.id) == col(MetricRow.snapshot_id))
+            .where(
+                MetricRow.source_id == source_id,
+                MetricRow.fetch_group == TOTALS_GROUP,
+                MetricRow.local_date >= start,
+                MetricRow.local_date <= end,
+            )
+        )
+        return {row.local_date: (row, snap) for row, snap in session.exec(query).all()}
+
+
+def series(engine: Engine, *, source_id: int, metric: Metric, days: int, now: datetime) -> Series:
+    """Return one value per local day for the `days` days ending yesterday."""
+    if metric.is_breakdown:
+        raise UsageError(f"{metric.key} is a breakdown: chart it as bars, not as a series.")
+    start, end = last_days(engine, source_id, days, now)
+    stored = totals(engine, source_id, start, end)
+    points = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        if day not in stored:
+            points.append(Point(day, None))
+            continue
+        row, snap = stored[day]
+        num, den = day_parts(metric, row)
+        value = day_value(metric, row)
+        refs = (row.id or 0,)
+        points.append(Point(day, value, snap.late, snap.estimated, refs, num, den))
+    return Series(metric, source_id, source_timezone(engine, source_id), tuple(points))
+
+
+def aggregate(
+    engine: Engine, *, source_id: int, metric: Metric, start: date, end: date
+) -> Aggregate:
+    """Return a metric over the days start..end (None when no day has data)."""
+    if metric.is_breakdown:
+        raise UsageError(f"{metric.key} is a breakdown, not a single number.")
+    rows = [row for row, _ in totals(engine, source_id, start, end).values()]
+    usable = [r for r in rows if day_value(metric, r) is not None]
+    return Aggregate(
+        value=combine(metric, usable),
+        days_with_data=len(usable),
+        days=(end - start).days + 1,
+        summed_daily_users=metric.rule == "users" and len(usable) > 1,
+        refs=tuple(sorted(r.id or 0 for r in usable)),
+    )

@@ -1,0 +1,148 @@
+"""A live look at the last 24 hours: one Clarity call, only when tonight's snapshot keeps its calls.
+
+Never stored as a daily point: a rolling 24 h window is not a calendar day. The raw answer is
+kept like every other (the call cost quota), but no snapshot or metric row is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import Engine
+
+from reports.clarity.client import ClarityClient
+from reports.clarity.parser import parse_insights
+from reports.errors import ClarityError
+from reports.ingest.calls import GuardedCaller
+from reports.ingest.due import LATE_LIMIT, spread
+from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchPlan
+from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
+from store import quota, repository
+from store.crypto import TokenCipher
+from store.db import session_scope
+from store.errors import ClaritybotError
+from store.models import Source
+
+GROUP: Final = "live"
+SHOWN: Final = (
+    ("sessions", "Sessions"),
+    ("distinct_users", "Users"),
+    ("pages_per_session", "Pages/session"),
+    ("scroll_depth", "Scroll depth %"),
+    ("engagement_time_ms", "Active time per session"),
+    ("rage_clicks", "Rage clicks"),
+    ("dead_clicks", "Dead clicks"),
+    ("quick_backs", "Quick backs"),
+    ("script_errors", "Script errors"),
+)
+
+
+class RefreshRefused(ClaritybotError):
+    """The call would eat into what tonight's snapshot needs; the message has the numbers."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Today's (UTC) calls and what the scheduler still needs of them."""
+
+    usage: quota.QuotaUsage
+    needed: int  # calls the scheduler will still make before the UTC reset
+    automatic_limit: int  # the highest slot automatic calls may take
+
+    @property
+    def allows_one(self) -> bool:
+        """True when one more call leaves the scheduler every call it still needs."""
+        after = self.usage.used + self.usage.in_flight + 1
+        return self.usage.left >= 1 and (
+            not self.needed or after + self.needed <= self.automatic_limit
+        )
+
+
+def pending_calls(
+    engine: Engine, source: Source, now: datetime, reset: datetime, plan: FetchPlan
+) -> int:
+    """Count the plan calls the scheduler will still make for this source before `reset`."""
+    sid = source.id or 0
+    with session_scope(engine) as session:
+        workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
+        tz = parse_timezone(workspace.timezone)
+        total = 0
+        # Yesterday may still be pending (a late run); today is due at the coming midnight.
+        for day in (yesterday(now, tz), local_date(now, tz)):
+            if due_at(day, tz) + spread(sid) >= reset or now > due_at(day, tz) + LATE_LIMIT:
+                continue
+            done = repository.stored_groups(session=session, source_id=sid, local_date=day)
+            total += sum(1 for g in plan.groups if g.name not in done)
+    return total
+
+
+def budget(
+    engine: Engine,
+    source: Source,
+    now: datetime,
+    policy: quota.QuotaPolicy,
+    plan: FetchPlan = DEFAULT_PLAN,
+) -> Budget:
+    """Return where today's calls stand for a live look."""
+    usage = quota.usage(engine, project_key=source.project_key, now=now, policy=policy)
+    needed = pending_calls(engine, source, now, usage.resets_at, plan)
+    return Budget(usage, needed, policy.limit_for("scheduled"))
+
+
+@dataclass(frozen=True)
+class LiveLook:
+    """The last 24 h, as Clarity answered just now."""
+
+    at: datetime
+    values: dict[str, float | int | None]
+    calls_used: int
+    cap: int
+
+
+def live_look(
+    engine: Engine,
+    *,
+    client: ClarityClient,
+    cipher: TokenCipher,
+    policy: quota.QuotaPolicy,
+    source: Source,
+    now: datetime,
+) -> LiveLook:
+    """Spend one manual call on the last 24 h, unless tonight's snapshot needs it."""
+    now = require_aware(now)
+    if not source.enabled:
+        why = source.status_reason or source.status
+        raise ClaritybotError(f"{source.label} is paused: {why}")
+    plan = budget(engine, source, now, policy)
+    if not plan.allows_one:
+        raise RefreshRefused(refusal(plan))
+    call = client.prepare(cipher.decrypt(source.token_encrypted), 1, ())
+    caller = GuardedCaller(engine=engine, client=client, policy=policy)
+    result = caller.call(source=source, call=call, group=GROUP, purpose="manual", now=now)
+    if result.refused:
+        raise RefreshRefused(result.refused)
+    if result.error is not None or result.reply is None:
+        raise result.error or ClarityError("Clarity gave no answer.")
+    parsed = parse_insights(json.loads(result.reply.body))
+    row = next((r.metrics for r in parsed.rows if not any(r.dimensions)), {})
+    after = quota.usage(engine, project_key=source.project_key, now=now, policy=policy)
+    return LiveLook(now, {k: row.get(k) for k, _ in SHOWN}, after.used + after.in_flight, after.cap)
+
+
+def refusal(plan: Budget) -> str:
+    """Explain a refused live look with the numbers."""
+    u = plan.usage
+    if u.left < 1:
+        return (
+            f"No live look: all {u.cap} Clarity calls of today are used. They reset at "
+            f"{u.resets_at:%H:%M} UTC."
+        )
+    return (
+        f"No live look now: {u.used + u.in_flight} of {u.cap} Clarity calls are used today (UTC) "
+        f"and tonight's snapshot still needs {plan.needed} of the {plan.automatic_limit} it may "
+        f"use before the reset at {u.resets_at:%H:%M} UTC. Try again after the reset: "
+        f"{u.resets_at + timedelta(minutes=1):%H:%M} UTC."
+    )

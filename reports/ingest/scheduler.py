@@ -1,0 +1,208 @@
+"""One tick: for every enabled source, take what is due, record what is lost, exactly once.
+
+Any number of ticks may run at once (two workers, a worker and a cron `claritybot tick`): each
+(source, day) is claimed in the database before any call, so only one process calls for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from reports.ingest.due import LATE_LIMIT, DayState, Lose, Take, plan_days, spread
+from reports.ingest.snapshot import SnapshotResult, Snapshotter
+from reports.notify import LogNotifier, Notifier
+from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
+from reports.workers import owner_is_dead
+from store import quota, runs
+from store.models import RunLog, Source, Workspace
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT: Final = timedelta(minutes=10)  # longer than a day's calls at their timeout
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    now: datetime
+    results: list[SnapshotResult] = field(default_factory=list)
+    lost: list[tuple[int, date, tuple[str, ...], str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def calls(self) -> int:
+        """Clarity calls this tick sent."""
+        return sum(r.calls_spent for r in self.results)
+
+
+class Scheduler:
+    """Runs ticks. Collaborators are passed in; the clock is the `now` each tick is given."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        snapshotter: Snapshotter,
+        policy: quota.QuotaPolicy,
+        owner: str,
+        notifier: Notifier | None = None,
+        claim_timeout: timedelta = CLAIM_TIMEOUT,
+        late_limit: timedelta = LATE_LIMIT,
+        is_dead: Callable[[str], bool | None] = owner_is_dead,
+    ) -> None:
+        self._engine, self._snapshotter, self._policy = engine, snapshotter, policy
+        self._owner, self._notifier = owner, notifier or LogNotifier()
+        self._claim_timeout, self._late_limit, self._is_dead = claim_timeout, late_limit, is_dead
+        self._groups = tuple(g.name for g in snapshotter.plan.groups)
+
+    @property
+    def owner(self) -> str:
+        """This scheduler's name in claims (host:pid:nonce)."""
+        return self._owner
+
+    def tick(self, now: datetime) -> TickReport:
+        """Do everything due at `now`, once."""
+        now = require_aware(now)
+        report = TickReport(now)
+        for source, tz_name in self._sources():
+            try:
+                self._run_source(source, tz_name, now, report)
+            except Exception:  # one broken source must not stop the others' snapshots
+                log.exception("tick failed for source %s", source.id)
+                report.skipped.append((source.id or 0, "error (see log)"))
+        return report
+
+    def _sources(self) -> list[tuple[Source, str]]:
+        with Session(self._engine) as session:
+            query = (
+                select(Source, Workspace.timezone)
+                .join(Workspace, col(Workspace.id) == col(Source.workspace_id))
+                .where(col(Source.enabled).is_(True))
+                .order_by(col(Source.id))
+            )
+            return [(s, tz) for s, tz in session.exec(query).all()]
+
+    def _run_source(self, source: Source, tz_name: str, now: datetime, report: TickReport) -> None:
+        tz = parse_timezone(tz_name)
+        source_id = source.id or 0
+        first = local_date(source.created_at, tz)
+        open_from = first
+        if source.complete_through is not None:
+            open_from = max(first, source.complete_through + timedelta(days=1))
+        if now < due_at(open_from, tz) + spread(source_id):
+            return  # the common case: nothing due, no query spent
+        records = runs.day_records(self._engine, source_id=source_id, since=open_from)
+        states = {
+            day: DayState(frozenset(r.stored), frozenset(r.gaps), r.failures, r.last_failure)
+            for day, r in records.items()
+        }
+        actions = plan_days(
+            now=now,
+            tz=tz,
+            open_from=open_from,
+            days=states,
+            groups=self._groups,
+            offset=spread(source_id),
+            late_limit=self._late_limit,
+        )
+        for action in actions:
+            if isinstance(action, Lose):
+                self._lose(source, action, now, report)
+            elif not self._take(source, action, now, report):
+                break  # quota spent or source disabled: later days wait for the next tick
+        self._settle(source_id, open_from, local_date(now, tz), tz)
+
+    def _take(self, source: Source, action: Take, now: datetime, report: TickReport) -> bool:
+        source_id = source.id or 0
+        usage = quota.usage(
+            self._engine, project_key=source.project_key, now=now, policy=self._policy
+        )
+        if usage.left_for_automatic <= 0:
+            report.skipped.append((source_id, "quota"))
+            return False
+        previous = runs.claim(
+            self._engine,
+            source_id=source_id,
+            local_date=action.day,
+            owner=self._owner,
+            now=now,
+            timeout=self._claim_timeout,
+            is_dead=self._is_dead,
+        )
+        if previous is None:
+            report.skipped.append((source_id, f"{action.day} claimed by another process"))
+            return True
+        if previous:
+            # The previous owner died mid-run: its unfinished call counts as spent.
+            quota.abandon(self._engine, owner=previous, now=now)
+        try:
+            result = self._snapshotter.take_day(
+                source_id, action.day, now=now, groups=action.groups, purpose="scheduled"
+            )
+        finally:
+            runs.release(
+                self._engine, source_id=source_id, local_date=action.day, owner=self._owner
+            )
+        report.results.append(result)
+        rejected = next(
+            (o for o in result.outcomes if o.error_kind in ("unauthorized", "forbidden")), None
+        )
+        if rejected is not None:
+            self._notifier.source_disabled(source_id, source.label, rejected.message)
+            return False
+        return result.complete
+
+    def _lose(self, source: Source, action: Lose, now: datetime, report: TickReport) -> None:
+        source_id = source.id or 0
+        recorded = [
+            g
+            for g in action.groups
+            if runs.record_gap(
+                self._engine,
+                source_id=source_id,
+                local_date=action.day,
+                group=g,
+                reason=action.reason,
+                now=now,
+            )
+        ]
+        if not recorded:
+            return  # another process recorded it first
+        for group in recorded:
+            runs.record_run(
+                self._engine,
+                RunLog(
+                    source_id=source_id,
+                    local_date=action.day,
+                    fetch_group=group,
+                    started_at=now,
+                    finished_at=now,
+                    outcome="gap",
+                    error=action.reason,
+                    owner=self._owner,
+                ),
+            )
+        report.lost.append((source_id, action.day, tuple(recorded), action.reason))
+        self._notifier.day_lost(source_id, source.label, action.day, tuple(recorded), action.reason)
+
+    def _settle(self, source_id: int, open_from: date, today: date, tz: ZoneInfo) -> None:
+        """Advance the watermark over days whose every group is stored or lost."""
+        records = runs.day_records(self._engine, source_id=source_id, since=open_from)
+        settled, day = None, open_from
+        while day < today:
+            record = records.get(day, runs.DayRecord())
+            done = set(self._groups) <= record.stored | record.gaps
+            if exists(day, tz) and not done:
+                break
+            settled, day = day, day + timedelta(days=1)
+        if settled is not None:
+            runs.set_complete_through(self._engine, source_id=source_id, day=settled)

@@ -1,0 +1,323 @@
+"""Take the snapshot of one local day of one source: one call per fetch group, each taken once.
+
+Order per group: skip if stored → reserve a quota slot → call → close the slot → keep the raw
+body → store the rows → log the attempt. A crash between any two steps loses at most the call
+in flight; the next run stores what is missing and never stores anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from reports.clarity.client import ClarityClient, PreparedCall
+from reports.clarity.parser import ParsedResponse
+from reports.clarity.rows import metric_rows, ranked_rows
+from reports.errors import ClaritybotError, ClarityQuotaExceeded, UsageError
+from reports.ingest import recovery
+from reports.ingest.calls import CallResult, GuardedCaller
+from reports.ingest.due import ON_TIME
+from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
+from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
+from store import quota, repository, runs
+from store.crypto import TokenCipher
+from store.db import session_scope
+from store.models import RunLog, Snapshot, Source
+
+_AUTH_KINDS: Final = frozenset({"unauthorized", "forbidden", "auth"})
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """What happened to one fetch group."""
+
+    group: str
+    status: str  # stored | already_stored | failed | refused | not_attempted
+    message: str = ""
+    rows: int = 0
+    called: bool = False
+    error_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What happened to one (source, local date), and to days rebuilt along the way."""
+
+    source_id: int
+    local_date: date
+    due_at: datetime
+    outcomes: tuple[GroupOutcome, ...] = field(default_factory=tuple)
+    recovered: tuple[recovery.Rebuilt, ...] = field(default_factory=tuple)
+
+    @property
+    def calls_spent(self) -> int:
+        """Calls sent to Clarity (each may have cost quota), recovery included."""
+        return sum(1 for o in self.outcomes if o.called) + sum(r.calls for r in self.recovered)
+
+    @property
+    def complete(self) -> bool:
+        """True when every requested group is stored."""
+        return all(o.status in ("stored", "already_stored") for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class _Context:
+    source: Source
+    tz: ZoneInfo
+    local_date: date
+    due_at: datetime
+    first_day: date
+    purpose: str
+
+
+class Snapshotter:
+    """Takes snapshots for sources. Collaborators are passed in; nothing is global."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        client: ClarityClient,
+        cipher: TokenCipher,
+        plan: FetchPlan = DEFAULT_PLAN,
+        policy: quota.QuotaPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self._engine, self._client, self._cipher, self._plan = engine, client, cipher, plan
+        self._caller = GuardedCaller(
+            engine=engine,
+            client=client,
+            policy=policy or quota.QuotaPolicy(),
+            clock=clock,
+            owner=owner,
+        )
+        self._owner = owner
+
+    @property
+    def plan(self) -> FetchPlan:
+        """The fetch plan this snapshotter takes."""
+        return self._plan
+
+    def take_yesterday(
+        self, source_id: int, *, now: datetime, purpose: str = "scheduled"
+    ) -> SnapshotResult:
+        """Snapshot the day before `now` in the source's workspace timezone."""
+        source, tz = self._load(source_id)
+        day = yesterday(require_aware(now), tz)
+        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=None)
+
+    def take_day(
+        self,
+        source_id: int,
+        day: date,
+        *,
+        now: datetime,
+        purpose: str = "scheduled",
+        groups: Sequence[str] | None = None,
+    ) -> SnapshotResult:
+        """Take the missing fetch groups (all, or `groups`) of a day that has ended."""
+        source, tz = self._load(source_id)
+        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=groups)
+
+    def _load(self, source_id: int) -> tuple[Source, ZoneInfo]:
+        with session_scope(self._engine) as session:
+            source = repository.get_source(session=session, source_id=source_id)
+            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
+            return source, parse_timezone(workspace.timezone)
+
+    def _take_day(
+        self,
+        source: Source,
+        tz: ZoneInfo,
+        day: date,
+        *,
+        now: datetime,
+        purpose: str,
+        groups: Sequence[str] | None,
+    ) -> SnapshotResult:
+        now = require_aware(now)
+        source_id = source.id or 0
+        first_day = local_date(source.created_at, tz)
+        ctx = _Context(source, tz, day, due_at(day, tz), first_day, purpose)
+        if now < ctx.due_at:
+            raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
+        if not source.enabled:
+            why = source.status_reason or source.status
+            raise ClaritybotError(
+                f"Source {source.id} ({source.label}) is disabled: {why} Give it a new token with "
+                f"`claritybot sources set-token {source.id} --token-file FILE`."
+            )
+        wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
+        token = self._cipher.decrypt(source.token_encrypted)
+        calls = {g.name: self._client.prepare(token, g.num_days, g.dimensions) for g in wanted}
+        with session_scope(self._engine) as session:
+            done = repository.stored_groups(session=session, source_id=source_id, local_date=day)
+        outcomes: list[GroupOutcome] = []
+        rebuilt: list[recovery.Rebuilt] = []
+        stop: GroupOutcome | None = None
+        for group in wanted:
+            if group.name in done:
+                outcomes.append(GroupOutcome(group.name, "already_stored"))
+            elif stop is not None:
+                outcomes.append(GroupOutcome(group.name, "not_attempted", stop.message))
+            else:
+                outcome, parsed, result = self._take_group(ctx, group, calls[group.name], now)
+                outcomes.append(outcome)
+                if outcome.status in ("failed", "refused"):
+                    # One failure usually means the next call fails too, and each costs quota.
+                    stop = outcome
+                elif parsed is not None and group.name == recovery.GROUP:
+                    rebuilt += self._recover(ctx, token, parsed, result, now)
+        self._update_health(source, outcomes, now)
+        return SnapshotResult(source_id, day, ctx.due_at, tuple(outcomes), tuple(rebuilt))
+
+    def _take_group(
+        self, ctx: _Context, group: FetchGroup, call: PreparedCall, now: datetime
+    ) -> tuple[GroupOutcome, ParsedResponse | None, CallResult]:
+        result = self._caller.call(
+            source=ctx.source, call=call, group=group.name, purpose=ctx.purpose, now=now
+        )
+        late = result.called_at - ctx.due_at > ON_TIME
+        if result.refused is not None:
+            outcome = GroupOutcome(
+                group.name, "refused", result.refused, error_kind="quota_refused"
+            )
+            self._log(ctx, group.name, result, outcome, late)
+            return outcome, None, result
+        if result.error is not None:
+            exc = result.error
+            outcome = GroupOutcome(group.name, "failed", str(exc), called=True, error_kind=exc.kind)
+            self._log(ctx, group.name, result, outcome, late)
+            return outcome, None, result
+        assert result.reply is not None
+        outcome = self._store(ctx, group, result.reply.parsed, result, late)
+        self._log(ctx, group.name, result, outcome, late)
+        stored = outcome.status == "stored"
+        return outcome, result.reply.parsed if stored and not late else None, result
+
+    def _store(
+        self,
+        ctx: _Context,
+        group: FetchGroup,
+        parsed: ParsedResponse,
+        result: CallResult,
+        late: bool,
+    ) -> GroupOutcome:
+        source_id = ctx.source.id or 0
+        snapshot = Snapshot(
+            source_id=source_id,
+            local_date=ctx.local_date,
+            fetch_group=group.name,
+            dimensions=list(parsed.dimensions),
+            num_days=group.num_days,
+            window_start=result.called_at - timedelta(days=group.num_days),
+            window_end=result.called_at,
+            due_at=ctx.due_at,
+            late=late,
+            raw_response_id=result.raw_id,
+            truncated_blocks=list(parsed.truncated_blocks),
+            unknown_blocks=list(parsed.unknown_blocks),
+            warnings=len(parsed.warnings),
+        )
+        rows = metric_rows(
+            parsed, source_id=source_id, local_date=ctx.local_date, fetch_group=group.name
+        )
+        ranked = ranked_rows(
+            parsed, source_id=source_id, local_date=ctx.local_date, fetch_group=group.name
+        )
+        try:
+            with session_scope(self._engine) as session:
+                repository.save_snapshot(
+                    session=session, snapshot=snapshot, metric_rows=rows, ranked_rows=ranked
+                )
+        except IntegrityError:
+            message = "stored meanwhile by another run"
+            return GroupOutcome(group.name, "already_stored", message, called=True)
+        message = f"{len(rows)} rows, {len(ranked)} ranked"
+        if parsed.truncated_blocks:
+            message += f"; possibly truncated: {', '.join(parsed.truncated_blocks)}"
+        if late:
+            message += "; late"
+        return GroupOutcome(group.name, "stored", message, len(rows), called=True)
+
+    def _recover(
+        self, ctx: _Context, token: str, parsed: ParsedResponse, result: CallResult, now: datetime
+    ) -> list[recovery.Rebuilt]:
+        source_id = ctx.source.id or 0
+        since = ctx.local_date - timedelta(days=recovery.MAX_BACK)
+        records = runs.day_records(self._engine, source_id=source_id, since=since)
+        tz = ctx.tz
+        targets = recovery.targets(ctx.local_date, tz=tz, first_day=ctx.first_day, records=records)
+        if not targets:
+            return []
+        return recovery.rebuild(
+            self._caller,
+            client=self._client,
+            source=ctx.source,
+            token=token,
+            taken=recovery.Taken(ctx.local_date, parsed, result.called_at),
+            targets=targets,
+            due=lambda day: due_at(day, tz),
+            now=now,
+        )
+
+    def _log(
+        self, ctx: _Context, group: str, result: CallResult, outcome: GroupOutcome, late: bool
+    ) -> None:
+        runs.record_run(
+            self._engine,
+            RunLog(
+                source_id=ctx.source.id or 0,
+                local_date=ctx.local_date,
+                fetch_group=group,
+                started_at=result.called_at,
+                finished_at=result.called_at,
+                # A 429 marks the day "quota exhausted": it is not a failure to back off from.
+                outcome="quota_exhausted"
+                if outcome.error_kind == ClarityQuotaExceeded.kind
+                else outcome.status,
+                calls=1 if outcome.called else 0,
+                late=late,
+                error=outcome.message if outcome.status in ("failed", "refused") else None,
+                owner=self._owner,
+            ),
+        )
+
+    def _update_health(self, source: Source, outcomes: list[GroupOutcome], now: datetime) -> None:
+        status, reason = _health(outcomes)
+        if status is None:
+            return  # nothing was attempted: what we knew before still holds
+        with session_scope(self._engine) as session:
+            fresh = repository.get_source(session=session, source_id=source.id or 0)
+            repository.touch_source(
+                session=session,
+                source=fresh,
+                now=now,
+                status=status,
+                status_reason=reason,
+                # A rejected token would fail every call; no more calls until it is replaced.
+                enabled=status != "token_rejected",
+            )
+
+
+def _health(outcomes: list[GroupOutcome]) -> tuple[str | None, str | None]:
+    """Return the source status a run leaves behind, and why (None: nothing was tried)."""
+    for outcome in outcomes:
+        if outcome.status == "failed" and outcome.error_kind in _AUTH_KINDS:
+            return "token_rejected", outcome.message
+    for outcome in outcomes:
+        if outcome.status == "refused" or outcome.error_kind == ClarityQuotaExceeded.kind:
+            return "quota_exhausted", outcome.message
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            return "failing", outcome.message
+    if not any(o.called for o in outcomes):
+        return None, None
+    return "connected", None

@@ -1,0 +1,192 @@
+"""EDGE: optional AI phrasing of computed facts — checked number by number, never trusted.
+
+The model gets aggregate numbers and labels only (never a token), website strings as quoted
+JSON data. Every number in its answer must match a fact; if one does not, or the call fails,
+times out or refuses, the deterministic summary is used instead and the reason is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from reports.render.facts import Facts
+from reports.render.summary import deterministic_all
+from reports.templates import template_env
+
+log = logging.getLogger(__name__)
+DEFAULT_MODEL: Final = "gpt-4o-mini"
+DEFAULT_TIMEOUT: Final = 10.0
+# A number as people write it: 1,234 · 2.9 · 1.2k · -12 (the sign is dropped: "down 12 %").
+_NUMBER: Final = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(k\b)?")
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    """How to reach an OpenAI-compatible API."""
+
+    api_key: str = field(repr=False)  # never in a repr, a log or a traceback
+    base_url: str | None = None
+    model: str = DEFAULT_MODEL
+    timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AiSettings | None:
+        """OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_MODEL; None without a key."""
+        key = environ.get("OPENAI_API_KEY", "").strip()
+        if not key:
+            return None
+        return cls(
+            key,
+            environ.get("OPENAI_BASE_URL", "").strip() or None,
+            environ.get("OPENAI_MODEL", "").strip() or DEFAULT_MODEL,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What goes under a chart, and where it came from."""
+
+    text: str
+    source: str  # "ai" | "template"
+    reason: str | None = None  # why the AI text was not used
+
+
+def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
+    """The facts as JSON-able data: aggregate numbers and labels, nothing else."""
+
+    def r(value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
+
+    return [
+        {
+            "project": f.source_label,
+            "metric": f.metric.label,
+            "unit": f.metric.unit,
+            "higher_is_better": f.metric.higher_is_better,
+            "latest": {
+                "day": f.latest_day.isoformat() if f.latest_day else None,
+                "value": r(f.latest),
+            },
+            "same_weekday_last_week": r(f.week_ago),
+            "change_vs_last_week_pct": r(f.change_week_pct),
+            "last_7_days": r(f.period),
+            "previous_7_days": r(f.previous_period),
+            "change_vs_previous_7_days_pct": r(f.change_period_pct),
+            "average_7_days": r(f.baseline_7),
+            "average_28_days": r(f.baseline_28),
+            "caveats": {
+                "days_without_data": f.days_missing,
+                "estimated_days": f.estimated_days,
+                "late_snapshots": f.late_days,
+                "days_with_data": f.days_with_data,
+            },
+            "movers": [
+                {
+                    "kind": m.kind,
+                    "label": m.label,
+                    "value": r(m.value),
+                    "change_pct": r(m.change_pct),
+                }
+                for m in f.movers
+            ],
+        }
+        for f in facts
+    ]
+
+
+def cited_numbers(text: str, facts: Sequence[Facts]) -> list[tuple[float, float]]:
+    """The numbers an answer cites, with how precisely each was written (its tolerance).
+
+    Labels are taken out first: a page called /2024-sale is not a claim about 2024 sessions.
+    """
+    labels = {m.label for f in facts for m in f.movers} | {f.source_label for f in facts}
+    for label in sorted((x for x in labels if x), key=len, reverse=True):
+        text = text.replace(label, " ")
+    found = []
+    for whole, decimals, thousands in _NUMBER.findall(text):
+        value = float(whole.replace(",", "") + (f".{decimals}" if decimals else ""))
+        step = 10.0 ** -len(decimals) if decimals else 1.0
+        if thousands:
+            value, step = value * 1000, step * 1000
+        found.append((value, step / 2))
+    return found
+
+
+def unmatched(text: str, facts: Sequence[Facts]) -> list[float]:
+    """Numbers in `text` that match no fact (within the rounding they were written with)."""
+    known = [abs(n) for f in facts for n in f.numbers()]
+    known += [p for f in facts for n in f.numbers() for p in _minutes_and_seconds(f, n)]
+
+    def matches(value: float, tolerance: float) -> bool:
+        return any(abs(value - k) <= max(tolerance, 0.01 * k) + 1e-9 for k in known)
+
+    return [v for v, tol in cited_numbers(text, facts) if not matches(v, tol)]
+
+
+def _minutes_and_seconds(f: Facts, value: float) -> list[float]:
+    """`1 min 38 s` cites 1 and 38 for 98 seconds."""
+    if f.metric.unit != "seconds" or value < 60:
+        return []
+    return [float(int(abs(value) // 60)), float(int(abs(value) % 60))]
+
+
+class Summarizer:
+    """Writes the summary: the template always works; the model only phrases, when set up."""
+
+    def __init__(self, settings: AiSettings | None) -> None:
+        self.settings = settings
+
+    def summarize(self, facts: Sequence[Facts]) -> Summary:
+        """Summarize; never raises, never waits longer than the configured timeout."""
+        fallback = deterministic_all(facts)
+        if self.settings is None or not facts:
+            return Summary(fallback, "template")
+        try:
+            answer = self._ask(facts).strip()
+        except Exception as exc:  # timeouts, HTTP errors, refusals: the template is there
+            reason = f"the AI call failed ({type(exc).__name__})"
+            log.warning("AI summary not used: %s", reason)
+            return Summary(fallback, "template", reason)
+        wrong = unmatched(answer, facts)
+        if not answer or wrong:
+            reason = (
+                (
+                    f"the AI answer cited {', '.join(f'{w:g}' for w in wrong[:5])}, which "
+                    "no computed fact says"
+                )
+                if wrong
+                else "the AI answer was empty"
+            )
+            log.warning("AI summary not used: %s", reason)
+            return Summary(fallback, "template", reason)
+        return Summary(answer, "ai")
+
+    def _ask(self, facts: Sequence[Facts]) -> str:
+        from openai import OpenAI  # only when a key is set: most installs never load it
+
+        assert self.settings is not None
+        s = self.settings
+        client = OpenAI(api_key=s.api_key, base_url=s.base_url, timeout=s.timeout, max_retries=0)
+        env = template_env()
+        payload = json.dumps(facts_payload(facts), ensure_ascii=True, indent=1)
+        reply = client.chat.completions.create(
+            model=s.model,
+            temperature=0.2,
+            max_tokens=200,
+            messages=[
+                {"role": "system", "content": env.get_template("ai/summary_system.txt").render()},
+                {
+                    "role": "user",
+                    "content": env.get_template("ai/summary_user.txt").render(facts_json=payload),
+                },
+            ],
+        )
+        message = reply.choices[0].message
+        if getattr(message, "refusal", None):
+            raise RuntimeError("the model refused")
+        return message.content or ""

@@ -1,0 +1,200 @@
+"""Daily line charts: gaps drawn as gaps, late and estimated days marked, a 7-day average.
+
+Speed matters (a nightly run renders thousands): the figure and its artists are built once and
+only their data and texts change per chart; matplotlib's Figure API is used, never pyplot,
+whose global state leaks figures and is not thread-safe. A lock serialises renders.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from datetime import timedelta
+from typing import Any, Final
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+from reports.history.query import Series
+from reports.render.charts import style
+from reports.render.charts.alt import line_alt_text
+
+MIN_DAYS: Final = 4  # fewer days with data than this: no line, just the points and a note
+NAN: Final = float("nan")
+
+
+class LineRenderer:
+    """Renders Series to PNG, reusing one figure."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
+        FigureCanvasAgg(self.figure)
+        self.ax = self.figure.add_axes((0.085, 0.14, 0.87, 0.6))
+        self._build_axes()
+        self._build_texts()
+
+    def _build_axes(self) -> None:
+        ax = self.ax
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        ax.spines["bottom"].set_color(style.GRID)
+        ax.grid(axis="y", color=style.GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.tick_params(colors=style.MUTED, labelsize=style.TEXT_SIZE, length=0)
+        (self.line,) = ax.plot([], [], color=style.BLUE, linewidth=2.4, solid_capstyle="round")
+        (self.dots,) = ax.plot([], [], "o", color=style.BLUE, markersize=4.5)
+        (self.avg,) = ax.plot([], [], color=style.ORANGE, linewidth=1.6, linestyle=(0, (4, 2)))
+        marker: dict[str, Any] = {
+            "markerfacecolor": "white",
+            "markeredgewidth": 1.8,
+            "linestyle": "none",
+        }
+        (self.late,) = ax.plot([], [], "o", color=style.PURPLE, markersize=7, **marker)
+        (self.estimated,) = ax.plot([], [], "D", color=style.VERMILLION, markersize=6.5, **marker)
+        self._labels: list[str] = []
+        ax.xaxis.set_major_formatter(FuncFormatter(self._day_label))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=3))
+
+    def _build_texts(self) -> None:
+        fig = self.figure
+
+        def text(x: float, y: float, size: int, **kw: Any) -> Any:
+            return fig.text(x, y, "", fontsize=size, color=kw.pop("color", style.INK), **kw)
+
+        self.title = text(0.085, 0.915, style.TITLE_SIZE, fontweight="bold")
+        self.subtitle = text(0.085, 0.855, style.TEXT_SIZE, color=style.MUTED)
+        self.value = text(0.975, 0.895, style.BIG_SIZE, fontweight="bold", ha="right")
+        self.change = text(0.975, 0.83, style.TEXT_SIZE, ha="right")
+        self.legend = text(0.085, 0.03, style.SMALL_SIZE, color=style.MUTED)
+        self.note = self.ax.text(
+            0.5,
+            0.5,
+            "",
+            transform=self.ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=style.TITLE_SIZE,
+            color=style.MUTED,
+        )
+
+    def _day_label(self, x: float, _pos: int) -> str:
+        i = int(round(x))
+        return self._labels[i] if 0 <= i < len(self._labels) and abs(x - i) < 1e-6 else ""
+
+    def render(
+        self,
+        series: Series,
+        *,
+        visible: int | None = None,
+        title: str | None = None,
+        source_label: str = "",
+    ) -> style.Chart:
+        """Render the last `visible` days of a series (default: all of it).
+
+        Pass a week more history than you show: the 7-day average then starts on the first
+        day shown, and the latest day has last week's same weekday to compare with.
+        """
+        shown = series.tail(visible) if visible else series
+        with self._lock:
+            self._draw(series, shown, title, source_label)
+            buf = io.BytesIO()
+            self.figure.savefig(
+                buf, format="png", dpi=style.DPI, pil_kwargs={"compress_level": style.PNG_LEVEL}
+            )
+        return style.Chart(buf.getvalue(), line_alt_text(series, shown, title=title))
+
+    def _draw(self, history: Series, series: Series, title: str | None, source_label: str) -> None:
+        metric, points = series.metric, series.points
+        xs = list(range(len(points)))
+        ys = [p.value if p.value is not None else NAN for p in points]
+        enough = series.days_with_data >= MIN_DAYS
+        self.line.set_data(xs, ys if enough else [NAN] * len(xs))
+        # Lone days between gaps have no neighbour to draw a line to: show them as dots.
+        lone = [y if _lone(ys, i) or not enough else NAN for i, y in enumerate(ys)]
+        self.dots.set_data(xs, lone)
+        rolling: list[float | None] = history.rolling()[-len(points) :] if enough else []
+        rolling = rolling or [None] * len(points)
+        self.avg.set_data(xs, [NAN if v is None else v for v in rolling])
+        self.late.set_data(*_where(xs, ys, [p.late and not p.estimated for p in points]))
+        self.estimated.set_data(*_where(xs, ys, [p.estimated for p in points]))
+        self._labels = [_day_text(p.day, len(points)) for p in points]
+        step = 1 if len(points) <= 10 else 7 if len(points) <= 45 else 14
+        last = len(points) - 1
+        self.ax.xaxis.set_major_locator(FixedLocator(list(range(last % step, last + 1, step))))
+        self.ax.set_xlim(-0.6, last + 0.6)
+        self._scale_y(ys, rolling, metric.unit)
+        self._texts(history, series, title, source_label, enough)
+
+    def _scale_y(self, ys: list[float], rolling: list[float | None], unit: str) -> None:
+        known = [y for y in ys if not math.isnan(y)] + [v for v in rolling if v is not None]
+        top = max(known) if known else 1.0
+        if unit == "percent" and top > 60:
+            top = 100.0
+        top = top * 1.15 if top > 0 else 1.0
+        self.ax.set_ylim(0, top)
+        self.ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda v, _p: style.format_tick(v, unit, top))
+        )
+
+    def _texts(
+        self, history: Series, series: Series, title: str | None, source_label: str, enough: bool
+    ) -> None:
+        metric, points = series.metric, series.points
+        self.title.set_text(title or metric.label)
+        first, last = points[0].day, points[-1].day
+        where = f"{source_label} · " if source_label else ""
+        self.subtitle.set_text(f"{where}{first:%-d %b} – {last:%-d %b %Y} · {series.timezone}")
+        latest = series.latest()
+        self.value.set_text(style.format_value(latest.value if latest else None, metric.unit))
+        change, versus = week_change(history)
+        self.change.set_text(
+            f"{style.format_change(change)} {versus}".strip()
+            if change is not None
+            else ("latest" if latest else "no data yet")
+        )
+        self.change.set_color(style.change_colour(change, metric.higher_is_better))
+        self.note.set_text("" if enough else _too_little(series.days_with_data))
+        legend = ["— daily", "- - 7-day average"] if enough else []
+        shown = [p for p in points if p.value is not None]  # a flag on a gap draws nothing
+        if any(p.late and not p.estimated for p in shown):
+            legend.append("○ late")
+        if any(p.estimated for p in shown):
+            legend.append("◇ estimated")
+        gaps = sum(1 for p in points if p.value is None)
+        if gaps and enough:
+            legend.append(f"{gaps} day{'s' if gaps > 1 else ''} without data")
+        self.legend.set_text("    ".join(legend))
+
+
+def _lone(ys: list[float], i: int) -> bool:
+    left = i > 0 and not math.isnan(ys[i - 1])
+    right = i + 1 < len(ys) and not math.isnan(ys[i + 1])
+    return not math.isnan(ys[i]) and not left and not right
+
+
+def _where(xs: list[int], ys: list[float], flags: list[bool]) -> tuple[list[int], list[float]]:
+    picked = [(x, y) for x, y, f in zip(xs, ys, flags, strict=True) if f and not math.isnan(y)]
+    return [x for x, _ in picked], [y for _, y in picked]
+
+
+def _day_text(day: Any, span: int) -> str:
+    return f"{day:%a} {day.day}" if span <= 10 else f"{day.day} {day:%b}"
+
+
+def week_change(series: Series) -> tuple[float | None, str]:
+    latest = series.latest()
+    if latest is None or latest.value is None:
+        return None, ""
+    earlier = {p.day: p for p in series.points}.get(latest.day - timedelta(days=7))
+    if earlier is None or not earlier.value:
+        return None, ""
+    return 100.0 * (latest.value - earlier.value) / earlier.value, f"vs {earlier.day:%a %-d %b}"
+
+
+def _too_little(days: int) -> str:
+    if days == 0:
+        return "No data yet: the first snapshot is taken after midnight"
+    return f"{days} day{'s' if days != 1 else ''} of history so far — a trend needs a few more"
