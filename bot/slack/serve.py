@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -15,13 +18,75 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
+# Slack's own payloads are a few kB; anything near this is not from Slack. waitress refuses a
+# larger Content-Length with 413 before reading the body.
+MAX_BODY_BYTES: Final = 1024 * 1024
+IDLE_TIMEOUT_S: Final = 30  # an idle or half-sent connection is closed after this
+MAX_CONNECTIONS: Final = 1000  # idle sockets hold no thread; past this new ones wait
+REPLAY_WINDOW_S: Final = 5 * 60  # Bolt refuses older timestamps; within it we remember
+
+
+class ReplayGuard:
+    """Remembers the signatures of Slack requests for Slack's 5-minute window.
+
+    A signature covers the timestamp and the body, so a second request with the same one is a
+    replay: Slack itself signs every delivery and retry anew. Memory is bounded by `limit`.
+    """
+
+    def __init__(
+        self,
+        *,
+        window_s: float = REPLAY_WINDOW_S,
+        limit: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+        self._window, self._limit, self._clock = window_s, limit, clock
+
+    def first_time(self, signature: str) -> bool:
+        """Record `signature`; False when it was already seen within the window."""
+        now = self._clock()
+        with self._lock:
+            while self._seen and (
+                len(self._seen) >= self._limit or next(iter(self._seen.values())) < now
+            ):
+                self._seen.popitem(last=False)
+            if signature in self._seen:
+                return False
+            self._seen[signature] = now + self._window
+            return True
+
+    def forget(self, signature: str) -> None:
+        """Drop a signature Bolt refused, so forged requests take no room."""
+        with self._lock:
+            self._seen.pop(signature, None)
+
 
 def wsgi_app(
     app: App,
     unsubscribe: Unsubscribe | None = None,
+    replays: ReplayGuard | None = None,
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """Route `/healthz` and `/unsubscribe` ourselves, everything else (`/slack/…`) to Bolt."""
     bolt = SlackRequestHandler(app)
+    guard = replays or ReplayGuard()
+
+    def to_bolt(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+        if not signature:
+            return bolt(environ, start_response)  # type: ignore[arg-type]
+        if not guard.first_time(signature):
+            log.info("dropped a replayed Slack request")
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b""]
+
+        def record(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            if status.startswith("401"):
+                guard.forget(signature)
+            return start_response(status, headers, *exc)
+
+        return bolt(environ, record)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -30,7 +95,7 @@ def wsgi_app(
             return [b"ok"]
         if path == "/unsubscribe" and unsubscribe is not None:
             return unsubscribe(environ, start_response)
-        return bolt(environ, start_response)  # type: ignore[arg-type]
+        return to_bolt(environ, start_response)
 
     return route
 
@@ -53,7 +118,13 @@ def make_server(
         port=port,
         threads=threads,
         ident="claritybot",
-        asyncore_loop_timeout=0.05,
+        max_request_body_size=MAX_BODY_BYTES,
+        channel_timeout=IDLE_TIMEOUT_S,
+        connection_limit=MAX_CONNECTIONS,
+        asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
+        # waitress truncates this to whole seconds: 0.05 became 0 and its loop spun a whole
+        # core while idle. 1 s only bounds how late a shutdown request is noticed.
+        asyncore_loop_timeout=1,
     )
 
 
@@ -71,7 +142,7 @@ def serve_http(app: App, *, host: str, port: int, unsubscribe: Unsubscribe | Non
     """Serve until interrupted."""
     server = make_server(app, host=host, port=port, unsubscribe=unsubscribe)
     log.warning(
-        "claritybot serve: listening on http://%s:%d (POST /slack/events)",
+        "claritybot serve: listening on http://%s:%s (POST /slack/events)",
         host,
         server.effective_port,
     )

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -110,7 +111,7 @@ def run(url: str, response_url: str, total: int, clients: int, text: str) -> lis
         for i in range(count):
             body = urlencode({"team_id": f"T{i % 3}", "user_id": "U1", "command": "/clarity",
                               "text": text, "channel_id": "C1", "response_url": response_url,
-                              "trigger_id": "t"})  # fmt: skip
+                              "trigger_id": f"t-{uuid.uuid4().hex}"})  # fmt: skip
             headers = {k: v[0] for k, v in signed_headers(body).items()}
             start = time.perf_counter()
             conn.request("POST", target.path, body, headers)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import socket
 import threading
+import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from bot.slack.serve import make_server, shutdown
+from bot.slack.serve import ReplayGuard, make_server, shutdown
 from bot.slack.settings import SlackSettings
 from bot.slack.unsubscribe import Unsubscribe
 from reports.delivery.email import Links
@@ -83,3 +86,82 @@ def test_one_click_unsubscribe_works_once_and_is_idempotent(served, slack, links
             done = http.post(path, content="List-Unsubscribe=One-Click")
             assert done.status_code == 200 and "Unsubscribed" in done.text
     assert list_subscriptions(services.engine) == []
+
+
+def _help_body(trigger: str) -> str:
+    return urlencode({"team_id": "T1", "user_id": "U1", "command": "/clarity", "text": "help",
+                      "channel_id": "C1", "response_url": "http://127.0.0.1:9/x",
+                      "trigger_id": trigger})  # fmt: skip
+
+
+def test_a_replayed_signed_request_is_processed_once(served):
+    body = _help_body("replay-1")
+    headers = flat(signed_headers(body))
+    with httpx.Client(base_url=served, timeout=5) as http:
+        first = http.post("/slack/events", content=body, headers=headers)
+        again = http.post("/slack/events", content=body, headers=headers)
+        other = _help_body("replay-2")
+        fresh = http.post("/slack/events", content=other, headers=flat(signed_headers(other)))
+    assert first.status_code == 200 and "/clarity connect" in first.text
+    assert again.status_code == 200 and again.text == ""
+    assert fresh.status_code == 200 and "/clarity connect" in fresh.text
+
+
+def test_a_forged_signature_takes_no_room_in_the_replay_memory():
+    guard = ReplayGuard(window_s=300, limit=3, clock=lambda: 0.0)
+    assert guard.first_time("a") and not guard.first_time("a")
+    guard.forget("a")
+    assert guard.first_time("a")
+    for name in "bcd":
+        assert guard.first_time(name)
+    assert guard.first_time("a")  # the oldest was evicted at the limit: memory stays bounded
+
+
+def test_the_replay_memory_forgets_after_the_window():
+    now = [0.0]
+    guard = ReplayGuard(window_s=300, clock=lambda: now[0])
+    assert guard.first_time("s")
+    now[0] = 299.0
+    assert not guard.first_time("s")
+    now[0] = 301.0
+    assert guard.first_time("s")  # Bolt refuses such an old timestamp anyway
+
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def _help_acks(base: str) -> float:
+    body = _help_body(f"after-{time.monotonic_ns()}")
+    with httpx.Client(base_url=base, timeout=10) as http:
+        started = time.monotonic()
+        response = http.post("/slack/events", content=body, headers=flat(signed_headers(body)))
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200 and "/clarity connect" in response.text
+    return elapsed
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+def test_huge_bodies_and_idle_sockets_cannot_exhaust_serve(served):
+    host, port = served.removeprefix("http://").split(":")
+    before = _rss_kb()
+    with socket.create_connection((host, int(port)), timeout=10) as big:
+        big.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            b"X-Slack-Signature: v0=bad\r\nX-Slack-Request-Timestamp: 1\r\n"
+            b"Content-Length: 52428800\r\n\r\n" + b"x" * 65536
+        )
+        assert b" 413 " in big.recv(4096).split(b"\r\n")[0] + b" "
+    idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(200)]
+    try:
+        for sock in idle[::2]:
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")  # headers never finish
+        # an ack, not a race: the bound is generous; the failure it guards against took 10 s
+        assert _help_acks(served) < 5.0
+    finally:
+        for sock in idle:
+            sock.close()
+    assert _rss_kb() - before < 50 * 1024
