@@ -16,8 +16,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-import uuid
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
