@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -21,6 +22,12 @@ log = logging.getLogger(__name__)
 # Clarity documents "1,000 rows" with no pagination and nothing in the body says a block was cut,
 # so a block that reaches the cap is flagged as possibly truncated.
 ROW_CAP: Final = 1000
+MAX_TEXT: Final = 2048  # longest page title/URL kept; Clarity's own are far shorter
+# C0/C1 controls, bidi overrides and isolates, zero-width characters: none carries meaning in a
+# title or URL, and they can hide or reorder text where we show it.
+_CONTROL: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
 FRUSTRATION_BLOCKS: Final = {
     "deadclickcount": "dead_clicks",
@@ -129,9 +136,20 @@ def to_number(value: Any) -> float | None:
     return None
 
 
+def clean_text(text: str, limit: int = MAX_TEXT) -> str:
+    """Website text as it can be stored anywhere: no NUL or other control characters, bounded.
+
+    PostgreSQL refuses NUL in text, so one such page title used to stop a source's whole history.
+    The raw body is kept as received; only the parsed values are cleaned.
+    """
+    return _CONTROL.sub("", text)[:limit]
+
+
 def _dim_value(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clean_text(value)
     if isinstance(value, bool | int | float):
         return str(value).lower() if isinstance(value, bool) else str(value)
     return None
@@ -232,7 +250,7 @@ def _block_rows(acc: _Acc, label: str, information: Any) -> list[dict[str, Any]]
 
 def _parse_block(acc: _Acc, block: Mapping[str, Any]) -> None:
     raw_name = block.get("metricName", block.get("metricname"))
-    label = str(raw_name)[:80]
+    label = clean_text(str(raw_name), 80)
     key = norm_key(label) if isinstance(raw_name, str) else ""
     if key not in METRIC_BLOCKS and key not in NAME_LISTS:
         acc.unknown.append(label)

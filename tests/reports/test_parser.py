@@ -203,3 +203,20 @@ def test_ranked_rows_normalise_referrer_and_page_urls():
     assert all(r["url"] and "?" not in r["url"] for r in pages)
     titles = [r for r in rows if r["list_name"] == "page_title"]
     assert all(r["url"] is None for r in titles)
+
+
+def test_control_and_invisible_characters_are_stripped_and_text_is_bounded():
+    hostile = "Sale\x00 <!channel>\u202e\u200b" + "x" * 10_000
+    body = [
+        {
+            "metricName": "PopularPages",
+            "information": [{"url": "https://shop.example.com/a\x00b", "visitsCount": "3"}],
+        },
+        {"metricName": "PageTitle", "information": [{"name": hostile, "sessionsCount": 2}]},
+    ]
+    rows = ranked_rows(parse_insights(body), source_id=1, local_date=None, fetch_group="overall")
+    title = next(r for r in rows if r["list_name"] == "page_title")["name"]
+    page = next(r for r in rows if r["list_name"] == "popular_page")
+    assert title.startswith("Sale <!channel>x") and len(title) == 2048
+    assert not any(ch in title for ch in "\x00\u202e\u200b")
+    assert page["name"] == "https://shop.example.com/ab" == page["url"]
