@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.cli.runtime import Runtime
 from reports.errors import UsageError
+from reports.ingest import bulk as bulk_import
 from reports.ingest import sources
 from reports.timezones import parse_timezone
 from store import repository
@@ -25,6 +26,12 @@ def register(commands: Any) -> None:
     add.add_argument("--label", required=True, help="a name people will recognise")
     add.add_argument("--token-file", required=True, help="file holding the API token, or -")
     add.set_defaults(handler=add_source)
+
+    bulk = sub.add_parser("import", help="connect many projects from a CSV or JSON Lines file")
+    bulk.add_argument("file", help="columns label, token or token_file, [timezone], [workspace]")
+    bulk.add_argument("--format", choices=bulk_import.FORMATS, help="default: from the ending")
+    bulk.add_argument("--json", action="store_true", help="machine-readable output")
+    bulk.set_defaults(handler=import_sources)
 
     listing = sub.add_parser("list", help="list sources and their status")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
@@ -46,15 +53,15 @@ def register(commands: Any) -> None:
     tz.set_defaults(handler=timezone)
 
 
-def read_token_file(name: str) -> str:
-    """Read a token from a file or stdin, without ever echoing it."""
+def read_token_file(name: str, what: str = "token file") -> str:
+    """Read a token (or another file argument) from a file or stdin, without ever echoing it."""
     if name == "-":
         return sys.stdin.read()
     try:
-        return Path(name).read_text(encoding="utf-8")
+        return Path(name).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-        raise UsageError(f"Cannot read the token file {name}: {reason}.") from None
+        raise UsageError(f"Cannot read the {what} {name}: {reason}.") from None
 
 
 def add_source(args: argparse.Namespace, rt: Runtime) -> int:
@@ -69,6 +76,30 @@ def add_source(args: argparse.Namespace, rt: Runtime) -> int:
         f"`claritybot snapshot --source {source_id}`.\n"
     )
     return 0
+
+
+def import_sources(args: argparse.Namespace, rt: Runtime) -> int:
+    """Connect every good line of an import file; report each line; exit 2 if any was bad."""
+    name = args.file
+    text = read_token_file(name, "import file")
+    lines = bulk_import.read_lines(text, bulk_import.format_of(name, args.format))
+    base = Path(name).resolve().parent if name != "-" else Path.cwd()
+    results = bulk_import.import_sources(
+        rt.engine, cipher=rt.cipher, lines=lines, base=base, now=rt.clock()
+    )
+    if args.json:
+        rows = [
+            {"line": r.number, "label": r.label, "id": r.source_id, "error": r.error}
+            for r in results
+        ]
+        rt.out.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        for r in results:
+            what = f"source {r.source_id}" if r.error is None else f"not added: {r.error}"
+            rt.out.write(f"line {r.number}: {r.label or '(no label)'}: {what}\n")
+    bad = sum(1 for r in results if r.error is not None)
+    rt.err.write(f"Connected {len(results) - bad} of {len(results)} projects.\n")
+    return 0 if bad == 0 else 2
 
 
 def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
