@@ -51,6 +51,7 @@ __all__ = [
     "QuotaExhaustedError",
     "SecretKeyError",
     "UsageError",
+    "rejects_token",
 ]
 
 
@@ -109,6 +110,16 @@ class ClarityForbidden(ClarityAuthError):
     """Clarity answered 403: the token may not read this project."""
 
     kind = "forbidden"
+
+
+def rejects_token(kind: str | None) -> bool:
+    """True when an error kind says Clarity refused the token (401 or 403): the one definition."""
+    return kind in _TOKEN_REJECTED
+
+
+_TOKEN_REJECTED = frozenset(
+    {ClarityAuthError.kind, ClarityUnauthorized.kind, ClarityForbidden.kind}
+)
 
 
 class ClarityQuotaExceeded(ClarityError):

@@ -17,11 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.models import Delivery
+from store.vocab import DeliveryStatus
 
 LEASE: Final = timedelta(minutes=10)
 RETRY_MINUTES: Final = (1, 5, 15, 60)  # waits before attempts 2, 3, 4, 5
 MAX_ATTEMPTS: Final = 5
-FINAL: Final = frozenset({"sent", "failed", "unknown", "skipped"})
+FINAL: Final = frozenset(
+    {DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN, DeliveryStatus.SKIPPED}
+)
 
 
 def get(engine: Engine, *, subscription_id: int, period: str) -> Delivery | None:
@@ -48,7 +51,7 @@ def claim_new(
         subscription_id=subscription_id,
         period=period,
         due_at=due_at,
-        status="claimed",
+        status=DeliveryStatus.CLAIMED,
         owner=owner,
         lease_until=now + LEASE,
         created_at=now,
@@ -79,55 +82,71 @@ def take_over(
     A `sending` row whose owner is gone may have been sent: `sent_check` can tell for some
     destinations (the outbox file is there or not); otherwise it becomes `unknown`.
     """
-    if row.status in FINAL:
+    if not _may_take(row, owner=owner, now=now, is_dead=is_dead):
         return None
-    if row.status == "retrying":
-        if row.next_attempt_at is not None and row.next_attempt_at > now:
-            return None
-    else:
-        dead = is_dead(row.owner or "")
-        expired = row.lease_until is not None and row.lease_until <= now
-        if row.owner == owner or dead is False or (dead is None and not expired):
-            return None
-        if row.status == "sending":
-            verdict = sent_check(row) if sent_check else None
-            if verdict is True:
-                note = "found complete after the sending process stopped"
-                _set(
-                    engine,
-                    row,
-                    "sending",
-                    status="sent",
-                    sent_at=now,
-                    updated_at=now,
-                    note=note,
-                    lease_until=None,
-                )
-                return None
-            if verdict is None:
-                _set(
-                    engine,
-                    row,
-                    "sending",
-                    status="unknown",
-                    updated_at=now,
-                    error=(
-                        "The process sending it stopped mid-send; it may or may not have arrived, "
-                        "so it is not sent again."
-                    ),
-                )
-                return None
+    if row.status == DeliveryStatus.SENDING and _settle_stranded_send(
+        engine, row, now=now, sent_check=sent_check
+    ):
+        return None
     if not _set(
         engine,
         row,
         row.status,
-        status="claimed",
+        status=DeliveryStatus.CLAIMED,
         owner=owner,
         lease_until=now + LEASE,
         updated_at=now,
     ):
         return None  # another process won the race
     return get(engine, subscription_id=row.subscription_id, period=row.period)
+
+
+def _may_take(
+    row: Delivery, *, owner: str, now: datetime, is_dead: Callable[[str], bool | None]
+) -> bool:
+    """A retry is due at its time; anything else only once its owner is gone."""
+    if row.status in FINAL:
+        return False
+    if row.status == DeliveryStatus.RETRYING:
+        return row.next_attempt_at is None or row.next_attempt_at <= now
+    dead = is_dead(row.owner or "")
+    expired = row.lease_until is not None and row.lease_until <= now
+    return not (row.owner == owner or dead is False or (dead is None and not expired))
+
+
+def _settle_stranded_send(
+    engine: Engine,
+    row: Delivery,
+    *,
+    now: datetime,
+    sent_check: Callable[[Delivery], bool | None] | None,
+) -> bool:
+    """Settle a stranded send as sent or unknown; False when it provably never left."""
+    verdict = sent_check(row) if sent_check else None
+    if verdict is True:
+        _set(
+            engine,
+            row,
+            DeliveryStatus.SENDING,
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            updated_at=now,
+            note="found complete after the sending process stopped",
+            lease_until=None,
+        )
+    elif verdict is None:
+        _set(
+            engine,
+            row,
+            DeliveryStatus.SENDING,
+            status=DeliveryStatus.UNKNOWN,
+            updated_at=now,
+            error=(
+                "The process sending it stopped mid-send; it may or may not have arrived, "
+                "so it is not sent again."
+            ),
+        )
+    return verdict is not False
 
 
 def _set(engine: Engine, row: Delivery, expected: str, **values: Any) -> bool:
@@ -150,15 +169,15 @@ def sending(engine: Engine, row: Delivery, *, now: datetime) -> bool:
     ok = _set(
         engine,
         row,
-        "claimed",
-        status="sending",
+        DeliveryStatus.CLAIMED,
+        status=DeliveryStatus.SENDING,
         sending_at=now,
         updated_at=now,
         attempts=row.attempts + 1,
         lease_until=now + LEASE,
     )
     if ok:
-        row.status, row.attempts = "sending", row.attempts + 1
+        row.status, row.attempts = DeliveryStatus.SENDING, row.attempts + 1
     return ok
 
 
@@ -169,8 +188,8 @@ def sent(
     _set(
         engine,
         row,
-        "sending",
-        status="sent",
+        DeliveryStatus.SENDING,
+        status=DeliveryStatus.SENT,
         sent_at=now,
         updated_at=now,
         message_id=message_id[:300],
@@ -180,35 +199,37 @@ def sent(
     )
 
 
-def failed(engine: Engine, row: Delivery, *, now: datetime, error: str, transient: bool) -> str:
+def failed(
+    engine: Engine, row: Delivery, *, now: datetime, error: str, transient: bool
+) -> DeliveryStatus:
     """Record a failed send: retried later when transient and attempts remain; else failed."""
     # A failure before anything was sent (building the report) counts as an attempt too.
-    attempts = row.attempts + (1 if row.status == "claimed" else 0)
+    attempts = row.attempts + (1 if row.status == DeliveryStatus.CLAIMED else 0)
     if transient and attempts < MAX_ATTEMPTS:
         wait = timedelta(minutes=RETRY_MINUTES[min(attempts, len(RETRY_MINUTES)) - 1])
         _set(
             engine,
             row,
             row.status,
-            status="retrying",
+            status=DeliveryStatus.RETRYING,
             next_attempt_at=now + wait,
             error=error[:2000],
             attempts=attempts,
             updated_at=now,
             lease_until=None,
         )
-        return "retrying"
+        return DeliveryStatus.RETRYING
     _set(
         engine,
         row,
         row.status,
-        status="failed",
+        status=DeliveryStatus.FAILED,
         error=error[:2000],
         attempts=attempts,
         updated_at=now,
         lease_until=None,
     )
-    return "failed"
+    return DeliveryStatus.FAILED
 
 
 def unknown(engine: Engine, row: Delivery, *, now: datetime, error: str) -> None:
@@ -216,8 +237,8 @@ def unknown(engine: Engine, row: Delivery, *, now: datetime, error: str) -> None
     _set(
         engine,
         row,
-        "sending",
-        status="unknown",
+        DeliveryStatus.SENDING,
+        status=DeliveryStatus.UNKNOWN,
         error=error[:2000],
         updated_at=now,
         lease_until=None,
@@ -226,7 +247,15 @@ def unknown(engine: Engine, row: Delivery, *, now: datetime, error: str) -> None
 
 def skipped(engine: Engine, row: Delivery, *, now: datetime, reason: str) -> None:
     """Record a period deliberately not sent (no data, and the subscription says skip)."""
-    _set(engine, row, "claimed", status="skipped", note=reason, updated_at=now, lease_until=None)
+    _set(
+        engine,
+        row,
+        DeliveryStatus.CLAIMED,
+        status=DeliveryStatus.SKIPPED,
+        note=reason,
+        updated_at=now,
+        lease_until=None,
+    )
 
 
 def open_rows(engine: Engine, subscription_ids: Sequence[int]) -> list[Delivery]:

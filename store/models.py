@@ -1,6 +1,7 @@
 """SQLModel tables. No `from __future__ import annotations`: SQLModel reads annotations at runtime.
 
-A change here needs a migration in store/migrations/versions (tests compare the two).
+Status columns hold the words of store/vocab.py. A change here needs a migration in
+store/migrations/versions (tests compare the two).
 """
 
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Un
 from sqlmodel import Field, SQLModel
 
 from store.types import UTCDateTime, utcnow
+from store.vocab import AlertState, DeliveryStatus, Direction, SourceStatus
 
 
 def _utc(**kwargs: Any) -> Any:
@@ -48,7 +50,7 @@ class Source(SQLModel, table=True):
     # Fernet ciphertext; "" once the source is removed and the token wiped.
     token_encrypted: str = Field(default="")
     enabled: bool = True
-    status: str = Field(default="connected", max_length=32)
+    status: str = Field(default=SourceStatus.CONNECTED, max_length=32)  # a SourceStatus
     status_reason: str | None = None
     # Every local day up to this one is settled (stored or recorded as a gap): the scheduler
     # looks only at later days, so a tick stays cheap however old the source is.
@@ -75,10 +77,11 @@ class QuotaCall(SQLModel, table=True):
     slot: int
     source_id: int | None = None  # no FK: the ledger outlives a removed source
     fetch_group: str = Field(max_length=64)
-    purpose: str = Field(max_length=32)
+    purpose: str = Field(max_length=32)  # a Purpose
     reserved_at: datetime = _utc()
     finished_at: datetime | None = _utc(default=None)
-    outcome: str | None = Field(default=None, max_length=32)  # None while in flight
+    # A CallOutcome or a ClarityError kind; None while in flight.
+    outcome: str | None = Field(default=None, max_length=32)
     status_code: int | None = None
     error: str | None = None
     owner: str | None = Field(default=None, max_length=128)  # the process that reserved it
@@ -235,7 +238,7 @@ class RunLog(SQLModel, table=True):
     fetch_group: str = Field(max_length=64)
     started_at: datetime = _utc()
     finished_at: datetime = _utc()
-    outcome: str = Field(max_length=32)
+    outcome: str = Field(max_length=32)  # an Outcome
     calls: int = 0
     late: bool = False
     estimated: bool = False
@@ -266,9 +269,9 @@ class Subscription(SQLModel, table=True):
     workspace_id: int = _fk("workspace.id")
     source_id: int = _fk("source.id")
     metrics: list[str] = Field(sa_column=Column(JSON, nullable=False))  # keys, or ["digest"]
-    destination_kind: str = Field(max_length=16)  # slack | email | outbox
+    destination_kind: str = Field(max_length=16)  # a DestinationKind
     destination: str = Field(max_length=500)  # channel id, address, or directory
-    frequency: str = Field(max_length=16)  # daily | weekly | monthly
+    frequency: str = Field(max_length=16)  # a Frequency
     weekday: int | None = None  # weekly: 0 = Monday
     month_day: int | None = None  # monthly: 1..31 (the last day of shorter months)
     send_at: str = Field(default="09:00", max_length=5)  # local HH:MM
@@ -296,9 +299,7 @@ class Delivery(SQLModel, table=True):
     subscription_id: int = _fk("subscription.id")
     period: str = Field(max_length=16)  # 2026-03-10, 2026-W11, 2026-03
     due_at: datetime = _utc()
-    # claimed (nothing sent yet) | sending (a send may have left) | sent | retrying | failed
-    # | unknown (a crash during a send that cannot be checked: not sent again)
-    status: str = Field(default="claimed", max_length=16, index=True)
+    status: str = Field(default=DeliveryStatus.CLAIMED, max_length=16, index=True)
     attempts: int = 0
     owner: str | None = Field(default=None, max_length=128)
     lease_until: datetime | None = _utc(default=None, nullable=True)
@@ -322,20 +323,20 @@ class AlertRule(SQLModel, table=True):
     source_id: int = _fk("source.id")
     metric: str = Field(max_length=64)
     page: str | None = Field(default=None, max_length=500)  # a URL path; None: the whole site
-    condition: str = Field(max_length=16)  # above | below | change | anomaly
+    condition: str = Field(max_length=16)  # a Condition
     threshold: float  # a value (above/below) or a percentage (change/anomaly)
-    direction: str = Field(default="up", max_length=8)  # change/anomaly: up | down | both
+    direction: str = Field(default=Direction.UP, max_length=8)  # change/anomaly
     window_days: int = 7
     weeks: int = 4  # anomaly: the same weekday over this many weeks before
     min_sessions: int = 200  # less traffic than this in the window: no verdict
-    destination_kind: str = Field(max_length=16)
+    destination_kind: str = Field(max_length=16)  # a DestinationKind
     destination: str = Field(max_length=500)
     cooldown_hours: int | None = 24  # None: tell every day it holds
     only_first: bool = False  # tell only when it starts to hold
     active: bool = True
     created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _utc(default_factory=utcnow)
-    state: str = Field(default="unknown", max_length=16)  # fired | clear | unknown
+    state: str = Field(default=AlertState.UNKNOWN, max_length=16)  # an AlertState
     state_reason: str | None = None
     evaluated_day: date | None = None
     last_told_at: datetime | None = _utc(default=None, nullable=True)
@@ -351,7 +352,7 @@ class AlertEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rule_id: int = _fk("alert_rule.id")
     local_date: date
-    state: str = Field(max_length=16)
+    state: str = Field(max_length=16)  # an AlertState
     value: float | None = None
     baseline: float | None = None
     message: str

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Engine, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
 
 from store.models import QuotaCall
+from store.vocab import CallOutcome, Purpose, values
 
-PURPOSES: Final = ("scheduled", "recovery", "connect", "manual")
-QUOTA_EXCEEDED: Final = "quota_exceeded"  # outcome recorded when Clarity itself answered 429
+PURPOSES: Final = values(Purpose)
+QUOTA_EXCEEDED: Final = CallOutcome.QUOTA_EXCEEDED  # recorded when Clarity itself answered 429
 _RACE_RETRIES: Final = 100
 
 
@@ -41,7 +43,7 @@ class QuotaPolicy:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown quota purpose {purpose!r}")
         # Manual refreshes may use the whole cap; everything automatic leaves the reserve alone.
-        return self.daily_cap if purpose == "manual" else self.daily_cap - self.manual_reserve
+        return self.daily_cap if purpose == Purpose.MANUAL else self.daily_cap - self.manual_reserve
 
 
 @dataclass(frozen=True)
@@ -94,55 +96,43 @@ def reserve(
     owner: str | None = None,
 ) -> Reservation | None:
     """Take the next slot of today's calls, or return None when the limit is reached."""
-    day, limit = utc_day(now), policy.limit_for(purpose)
-    qc = QuotaCall.__table__.c  # type: ignore[attr-defined]
-    taken = (
-        select(func.coalesce(func.max(qc.slot), 0).label("n"))
-        .where(qc.project_key == project_key, qc.utc_day == day)
-        .subquery()
-    )
-    blocked = exists().where(
-        qc.project_key == project_key, qc.utc_day == day, qc.outcome == QUOTA_EXCEEDED
-    )
-    values = select(
-        literal(project_key),
-        literal(day),
-        taken.c.n + 1,
-        literal(source_id),
-        literal(fetch_group),
-        literal(purpose),
-        literal(now.astimezone(UTC)),
-        literal(owner),
-    ).where(taken.c.n < limit, ~blocked)
-    stmt = (
-        insert(QuotaCall)
-        .from_select(
-            [
-                "project_key",
-                "utc_day",
-                "slot",
-                "source_id",
-                "fetch_group",
-                "purpose",
-                "reserved_at",
-                "owner",
-            ],
-            values,
-        )
-        .returning(qc.id, qc.slot)
-    )
+    day = utc_day(now)
+    fields = {
+        "project_key": project_key,
+        "utc_day": day,
+        "source_id": source_id,
+        "fetch_group": fetch_group,
+        "purpose": str(purpose),  # a plain str: a bare literal of an enum has no SQL type
+        "reserved_at": now.astimezone(UTC),
+        "owner": owner,
+    }
+    stmt = _next_slot_insert(fields, policy.limit_for(purpose))
     for _ in range(_RACE_RETRIES):
         try:
             with engine.begin() as conn:
-                row = conn.execute(stmt).first()
+                taken = conn.execute(stmt).first()
         except IntegrityError:
             continue  # another caller took that slot number first; look again
         except OperationalError as exc:
             if "locked" not in str(exc).lower():
                 raise
             continue  # SQLite busy beyond its timeout under heavy contention; look again
-        return None if row is None else Reservation(row.id, project_key, day, row.slot)
+        return None if taken is None else Reservation(taken.id, project_key, day, taken.slot)
     raise RuntimeError("could not reserve a quota slot: too much contention")
+
+
+def _next_slot_insert(fields: dict[str, Any], limit: int) -> ReturningInsert[Any]:
+    """INSERT `fields` at the next free slot, only under `limit` and before any 429 that day."""
+    qc = QuotaCall.__table__.c  # type: ignore[attr-defined]
+    today = (qc.project_key == fields["project_key"], qc.utc_day == fields["utc_day"])
+    taken = select(func.coalesce(func.max(qc.slot), 0).label("n")).where(*today).subquery()
+    blocked = exists().where(*today, qc.outcome == QUOTA_EXCEEDED)
+    candidate = select(*(literal(v) for v in fields.values()), taken.c.n + 1)
+    return (
+        insert(QuotaCall)
+        .from_select([*fields, "slot"], candidate.where(taken.c.n < limit, ~blocked))
+        .returning(qc.id, qc.slot)
+    )
 
 
 def finish(
@@ -174,7 +164,7 @@ def abandon(engine: Engine, *, owner: str, now: datetime) -> int:
         result = conn.execute(
             update(QuotaCall)
             .where(col(QuotaCall.owner) == owner, col(QuotaCall.outcome).is_(None))
-            .values(finished_at=now.astimezone(UTC), outcome="abandoned")
+            .values(finished_at=now.astimezone(UTC), outcome=CallOutcome.ABANDONED)
         )
     return int(result.rowcount)
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from store.errors import NotFoundError
 from store.models import MetricRow, RankedRow, RawResponse, Snapshot, Source, Workspace
+from store.vocab import SourceStatus
 
 DEFAULT_WORKSPACE = "default"
 
@@ -57,7 +58,11 @@ def get_source(*, session: Session, source_id: int) -> Source:
 def get_workspace_source(*, session: Session, workspace_id: int, source_id: int) -> Source:
     """Return a source of this workspace; another workspace's source is "not found" too."""
     source = session.get(Source, source_id)
-    if source is None or source.workspace_id != workspace_id or source.status == "removed":
+    if (
+        source is None
+        or source.workspace_id != workspace_id
+        or source.status == SourceStatus.REMOVED
+    ):
         raise NotFoundError(f"There is no source {source_id} here. `/clarity status` lists yours.")
     return source
 
@@ -70,7 +75,7 @@ def list_sources(
     if workspace_id is not None:
         query = query.where(Source.workspace_id == workspace_id)
     if not include_removed:
-        query = query.where(Source.status != "removed")
+        query = query.where(Source.status != SourceStatus.REMOVED)
     return session.exec(query).all()
 
 

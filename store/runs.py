@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.models import DayGap, RunLog, Snapshot, SnapshotClaim, Source
+from store.vocab import Outcome
 
 
 @dataclass
@@ -40,21 +41,8 @@ def claim(
     process is gone), False (it still runs) or None (cannot tell: wait for the expiry).
     """
     expires = now + timeout
-    try:
-        with Session(engine) as session:
-            session.add(
-                SnapshotClaim(
-                    source_id=source_id,
-                    local_date=local_date,
-                    owner=owner,
-                    claimed_at=now,
-                    expires_at=expires,
-                )
-            )
-            session.commit()
-            return ""
-    except IntegrityError:
-        pass
+    if _insert_claim(engine, source_id, local_date, owner, now, expires):
+        return ""
     with Session(engine) as session:
         held = session.exec(
             select(SnapshotClaim).where(
@@ -68,6 +56,29 @@ def claim(
     dead = is_dead(held.owner)
     if dead is False or (dead is None and held.expires_at > now):
         return None
+    return held.owner if _take_claim(engine, held, owner, now, expires) else None
+
+
+def _insert_claim(
+    engine: Engine, source_id: int, local_date: date, owner: str, now: datetime, expires: datetime
+) -> bool:
+    """Insert a fresh claim; False when the unique key says someone holds one already."""
+    claim = SnapshotClaim(
+        source_id=source_id, local_date=local_date, owner=owner, claimed_at=now, expires_at=expires
+    )
+    try:
+        with Session(engine) as session:
+            session.add(claim)
+            session.commit()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _take_claim(
+    engine: Engine, held: SnapshotClaim, owner: str, now: datetime, expires: datetime
+) -> bool:
+    """Move a dead or expired claim to `owner`; True for the one racer that did."""
     # Conditional update: only one of several racers sees its row count be 1.
     with engine.begin() as conn:
         result = conn.execute(
@@ -75,7 +86,7 @@ def claim(
             .where(col(SnapshotClaim.id) == held.id, col(SnapshotClaim.owner) == held.owner)
             .values(owner=owner, claimed_at=now, expires_at=expires)
         )
-    return held.owner if result.rowcount == 1 else None
+    return bool(result.rowcount == 1)
 
 
 def extend(
@@ -157,10 +168,10 @@ def day_records(engine: Engine, *, source_id: int, since: date) -> dict[date, Da
         ).all()
     for run in runs:
         record = records.setdefault(run.local_date, DayRecord())
-        if run.outcome == "failed":
+        if run.outcome == Outcome.FAILED:
             record.failures += 1
             record.last_failure = run.started_at
-        elif run.outcome == "stored":
+        elif run.outcome == Outcome.STORED:
             record.failures, record.last_failure = 0, None
     return records
 

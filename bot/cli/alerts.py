@@ -12,6 +12,7 @@ from reports.alerts.rules import RuleSpec, describe
 from reports.errors import UsageError
 from reports.history.catalogue import get_metric
 from store.models import AlertRule
+from store.vocab import Condition, DestinationKind
 
 
 def register(commands: Any) -> None:
@@ -73,18 +74,18 @@ def _spec(args: argparse.Namespace) -> RuleSpec:
     metric = get_metric(args.metric).key
     if not 1 <= args.days <= 90 or not 2 <= args.weeks <= 12:
         raise UsageError("--days must be 1–90 and --weeks 2–12.")
-    for kind in ("above", "below", "change", "anomaly"):
+    for kind in Condition:
         value = getattr(args, kind)
         if value is not None:
-            if kind == "anomaly" and args.page:
+            if kind == Condition.ANOMALY and args.page:
                 raise UsageError("--anomaly works on the whole site, not with --page.")
             page = alerts.normalise_page(args.page)
             return RuleSpec(
                 metric,
                 kind,
-                abs(value) if kind in ("change", "anomaly") else value,
+                abs(value) if kind in (Condition.CHANGE, Condition.ANOMALY) else value,
                 args.direction,
-                1 if kind == "anomaly" else args.days,
+                1 if kind == Condition.ANOMALY else args.days,
                 args.weeks,
                 page,
             )
@@ -95,7 +96,11 @@ def add_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a rule and print its id."""
     kind, where = next(
         (k, v)
-        for k, v in (("slack", args.channel), ("email", args.email), ("outbox", args.outbox))
+        for k, v in (
+            (DestinationKind.SLACK, args.channel),
+            (DestinationKind.EMAIL, args.email),
+            (DestinationKind.OUTBOX, args.outbox),
+        )
         if v
     )
     rule = alerts.add_rule(

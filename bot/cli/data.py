@@ -14,13 +14,14 @@ from reports.ingest.snapshot import SnapshotResult
 from reports.timezones import local_date, parse_timezone
 from store import quota, repository
 from store.db import session_scope
+from store.vocab import Outcome, Purpose
 
 _STATUS_TEXT = {
-    "stored": "stored",
-    "already_stored": "already stored",
-    "failed": "FAILED",
-    "refused": "refused",
-    "not_attempted": "not attempted",
+    Outcome.STORED: "stored",
+    Outcome.ALREADY_STORED: "already stored",
+    Outcome.FAILED: "FAILED",
+    Outcome.REFUSED: "refused",
+    Outcome.NOT_ATTEMPTED: "not attempted",
 }
 
 
@@ -49,7 +50,7 @@ def snapshot(args: argparse.Namespace, rt: Runtime) -> int:
     """Take yesterday's snapshot; exit 1 unless every fetch group is stored."""
     now = parse_now(args.now, rt.err)
     result = rt.snapshotter(now if args.now else None).take_yesterday(
-        args.source, now=now, purpose="manual"
+        args.source, now=now, purpose=Purpose.MANUAL
     )
     if args.json:
         rt.out.write(json.dumps(_result_json(result), indent=2) + "\n")

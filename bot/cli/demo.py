@@ -17,6 +17,7 @@ from reports.clarity.client import ClarityClient
 from reports.clarity.sandbox import ClaritySandbox
 from reports.history.catalogue import get_metric
 from reports.ingest import sources
+from reports.ingest.outcomes import DONE
 from reports.ingest.scheduler import Scheduler, TickReport
 from reports.ingest.snapshot import SnapshotResult, Snapshotter
 from reports.templates import template_env
@@ -28,6 +29,7 @@ from store.db import make_engine, session_scope
 from store.migrate import ensure_schema
 from store.models import MetricRow, QuotaCall, RankedRow, RunLog, Snapshot
 from store.quota import QuotaPolicy
+from store.vocab import DestinationKind, Outcome
 
 DEMO_LABEL: Final = "Demo shop (sandbox)"
 # One night of the demo runs this late, as if the server had been down: its snapshot is kept
@@ -167,12 +169,14 @@ def demo_alerts(
                 parse_rule(text.split()),
                 source_id=source_id,
                 workspace_id=None,
-                kind="outbox",
+                kind=DestinationKind.OUTBOX,
                 destination=str(outbox),
                 now=now,
                 min_sessions=100,
             )
-    AlertEvaluator(engine=engine, senders={"outbox": OutboxSender()}, charts=ChartMaker()).tick(now)
+    AlertEvaluator(
+        engine=engine, senders={DestinationKind.OUTBOX: OutboxSender()}, charts=ChartMaker()
+    ).tick(now)
     return tuple((describe(r), r.state, r.state_reason or "") for r in list_rules(engine))
 
 
@@ -194,7 +198,7 @@ def deliver_digest(
             NewSubscription(
                 source_id=source_id,
                 metrics=["digest", "sessions", "rage_click_rate"],
-                kind="outbox",
+                kind=DestinationKind.OUTBOX,
                 destination=str(outbox),
                 created_by="demo",
                 summary=True,
@@ -204,7 +208,10 @@ def deliver_digest(
         )
     )
     Dispatcher(
-        engine=engine, senders={"outbox": OutboxSender()}, owner="demo", charts=ChartMaker()
+        engine=engine,
+        senders={DestinationKind.OUTBOX: OutboxSender()},
+        owner="demo",
+        charts=ChartMaker(),
     ).tick(now)
     found = sorted(outbox.glob(f"{eml_path(sub, '').stem}*.eml"))
     return found[-1] if found else None
@@ -348,7 +355,7 @@ def _runs_table(session: Session, source_id: int) -> str:
     query = (
         select(RunLog)
         .where(RunLog.source_id == source_id)
-        .where((col(RunLog.outcome) != "stored") | col(RunLog.late) | col(RunLog.estimated))
+        .where((col(RunLog.outcome) != Outcome.STORED) | col(RunLog.late) | col(RunLog.estimated))
         .order_by(col(RunLog.id))
     )
     # One line per day and outcome (groups joined): `claritybot runs` has every attempt.
@@ -376,10 +383,10 @@ def render_summary(run: DemoRun) -> str:
             "run": run,
             "label": DEMO_LABEL,
             "calls": sum(report.calls for report in run.reports),
-            "stored": sum(1 for o in outcomes if o.status == "stored")
-            + sum(1 for r in run.results for x in r.recovered if x.status == "recovered"),
-            "kept": sum(1 for o in outcomes if o.status == "already_stored"),
-            "problems": [o for o in outcomes if o.status not in ("stored", "already_stored")],
+            "stored": sum(1 for o in outcomes if o.status == Outcome.STORED)
+            + sum(1 for r in run.results for x in r.recovered if x.status == Outcome.RECOVERED),
+            "kept": sum(1 for o in outcomes if o.status == Outcome.ALREADY_STORED),
+            "problems": [o for o in outcomes if o.status not in DONE],
             "days": _days_table(session, run.source_id),
             "pages": _ranked(session, run.source_id, "popular_page", 5),
             "titles": _ranked(session, run.source_id, "page_title", 3),

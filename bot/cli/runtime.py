@@ -22,6 +22,7 @@ from reports.workers import process_owner
 from store.crypto import TokenCipher
 from store.db import make_engine
 from store.migrate import ensure_schema
+from store.vocab import DestinationKind
 
 if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
     from bot.slack.clients import WorkspaceClients
@@ -106,14 +107,14 @@ class Runtime:
         from reports.delivery.email import EmailSender, SmtpSender, SmtpSettings
         from reports.delivery.outbox import OutboxSender
 
-        senders: dict[str, Any] = {"outbox": OutboxSender()}
+        senders: dict[str, Any] = {DestinationKind.OUTBOX: OutboxSender()}
         smtp = SmtpSettings.from_env(self.environ)
         if smtp is not None:
-            senders["email"] = EmailSender(SmtpSender(smtp))
+            senders[DestinationKind.EMAIL] = EmailSender(SmtpSender(smtp))
         if clients := self._slack_clients():
             from bot.slack.deliver import SlackSender
 
-            senders["slack"] = SlackSender(clients)
+            senders[DestinationKind.SLACK] = SlackSender(clients)
         return senders
 
     def dispatcher(self, owner: str | None = None) -> Dispatcher:

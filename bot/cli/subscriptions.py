@@ -12,6 +12,7 @@ from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_weekday
 from store import ledger
 from store.models import Delivery, Subscription
+from store.vocab import DestinationKind, Frequency
 
 
 def register(commands: Any) -> None:
@@ -29,7 +30,7 @@ def register(commands: Any) -> None:
     where.add_argument("--email", metavar="ADDR", help="send an email digest to this address")
     where.add_argument("--channel", metavar="C123", help="post to this Slack channel id")
     where.add_argument("--outbox", metavar="DIR", help="write .eml and PNG files to this folder")
-    add.add_argument("--frequency", choices=FREQUENCIES, default="daily")
+    add.add_argument("--frequency", choices=FREQUENCIES, default=Frequency.DAILY.value)
     add.add_argument("--at", default="09:00", metavar="HH:MM", help="local send time (09:00)")
     add.add_argument("--timezone", metavar="IANA", help="default: the workspace's timezone")
     add.add_argument("--weekday", default="monday", help="weekly: the day it goes out (monday)")
@@ -67,7 +68,11 @@ def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a subscription and print its id (alone on stdout, for scripts)."""
     kind, destination = next(
         (k, v)
-        for k, v in (("email", args.email), ("slack", args.channel), ("outbox", args.outbox))
+        for k, v in (
+            (DestinationKind.EMAIL, args.email),
+            (DestinationKind.SLACK, args.channel),
+            (DestinationKind.OUTBOX, args.outbox),
+        )
         if v
     )
     request = subs.NewSubscription(

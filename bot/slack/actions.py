@@ -25,11 +25,13 @@ from reports.errors import ClaritybotError, UsageError
 from reports.history.catalogue import by_category, get_metric
 from reports.ingest import sources
 from reports.ingest.live import SHOWN, live_look
+from reports.ingest.outcomes import STOPPING
 from reports.ingest.snapshot import Snapshotter
 from reports.timezones import parse_timezone
 from store import repository
 from store.db import session_scope
 from store.models import Source
+from store.vocab import DestinationKind, Outcome, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +64,13 @@ def connect(
         cipher=services.cipher,
         policy=services.policy,
     )
-    result = snapshotter.take_yesterday(source_id, now=now, purpose="connect")
-    rejected = next(
-        (o for o in result.outcomes if o.error_kind in ("unauthorized", "forbidden")), None
-    )
+    result = snapshotter.take_yesterday(source_id, now=now, purpose=Purpose.CONNECT)
+    rejected = result.rejected
     if rejected is not None:
         sources.remove_source(services.engine, source_id=source_id, purge=True, now=now)
         return Reply(f"Clarity rejected that token, so nothing was saved. {rejected.message}")
-    stored = sum(1 for o in result.outcomes if o.status == "stored")
-    problem = next((o for o in result.outcomes if o.status in ("failed", "refused")), None)
+    stored = sum(1 for o in result.outcomes if o.status == Outcome.STORED)
+    problem = next((o for o in result.outcomes if o.status in STOPPING), None)
     day = f"{result.local_date:%a %-d %b}"
     text = (
         f"Connected *{escape(label)}* (id {source_id}). Yesterday ({day}): {stored} of "
@@ -298,7 +298,7 @@ def alert(
         alerts.parse_rule(words),
         source_id=source.id or 0,
         workspace_id=workspace_id,
-        kind="slack",
+        kind=DestinationKind.SLACK,
         destination=channel,
         now=services.clock(),
         created_by=user,

@@ -16,7 +16,7 @@ from bot.slack.services import SlackServices
 from bot.slack.status import SourceStatus, statuses, when
 from bot.slack.text import escape
 from reports.delivery.subscriptions import list_subscriptions
-from store import repository
+from store import repository, vocab
 from store.models import Source
 
 REQUIRED_SCOPES: Final = frozenset(SCOPES)  # the manifest's (a test keeps them equal)
@@ -93,7 +93,7 @@ def source_checks(item: SourceStatus) -> Iterable[Check]:
     if item.last_day is None:
         yield Check(
             f"{name} history",
-            s.status == "connected",
+            s.status == vocab.SourceStatus.CONNECTED,
             "no day stored yet.",
             "The first day is stored after the next midnight.",
         )
@@ -107,14 +107,14 @@ def source_checks(item: SourceStatus) -> Iterable[Check]:
         )
     yield Check(
         f"{name} next snapshot",
-        s.status == "connected",
+        s.status == vocab.SourceStatus.CONNECTED,
         when(item.next_run, item.timezone),
         "Fix the token first.",
     )
 
 
 def _token_check(source: Source, name: str) -> Check:
-    if source.status == "token_rejected":
+    if source.status == vocab.SourceStatus.TOKEN_REJECTED:
         return Check(
             f"{name} token",
             False,
@@ -122,7 +122,7 @@ def _token_check(source: Source, name: str) -> Check:
             "Generate a new token (Clarity → Settings → Data Export) and run "
             "`/clarity connect` with it.",
         )
-    if source.status == "failing":
+    if source.status == vocab.SourceStatus.FAILING:
         why = escape(source.status_reason or "recent calls failed.")
         fix = (
             "Clarity is often down for a while: the next run retries by itself. If it goes "
@@ -146,7 +146,9 @@ def diagnose(
     checks = slack_checks(client, channel)
     subs = list_subscriptions(services.engine, workspace_id=workspace_id)
     # Every channel a subscription posts to, once each (the current one is already checked).
-    for destination in dict.fromkeys(s.destination for s in subs if s.destination_kind == "slack"):
+    for destination in dict.fromkeys(
+        s.destination for s in subs if s.destination_kind == vocab.DestinationKind.SLACK
+    ):
         if destination != channel and checks[0].ok:  # no token, no channel to check
             checks.append(channel_check(client, destination))
     if not items:

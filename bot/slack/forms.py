@@ -16,6 +16,7 @@ from reports.delivery import subscriptions
 from reports.errors import InvalidTokenError, UsageError
 from store import repository
 from store.db import session_scope
+from store.vocab import DestinationKind
 
 CONNECT_VIEW: Final = "clarity_connect"
 
@@ -128,7 +129,7 @@ def form_problem(view: dict[str, Any], user: str) -> tuple[str, str] | None:
     try:
         subscriptions.check_destination(request.kind, request.destination)
     except UsageError as exc:
-        return ("email" if request.kind == "email" else "channel"), str(exc)
+        return ("email" if request.kind == DestinationKind.EMAIL else "channel"), str(exc)
     return None
 
 

@@ -17,6 +17,7 @@ from bot.slack.services import SlackServices
 from store import repository
 from store.db import session_scope
 from store.models import Subscription
+from store.vocab import SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def disable_sources(services: SlackServices, team_id: str | None, enterprise_id:
                 now=now,
                 token_encrypted="",
                 enabled=False,
-                status="removed",
+                status=SourceStatus.REMOVED,
                 status_reason=UNINSTALLED,
             )
         return len(found)

@@ -12,15 +12,15 @@ from bot.slack.services import SlackServices
 from bot.slack.text import escape
 from reports.ingest.due import spread
 from reports.timezones import due_at, local_date, parse_timezone
-from store import quota, repository
+from store import quota, repository, vocab
 from store.models import RunLog, Snapshot, Source
 
-BADGES: Final = {
-    "connected": "✅ connected",
-    "token_rejected": "⛔ token rejected",
-    "quota_exhausted": "⏳ quota exhausted",
-    "failing": "⚠️ failing",
-    "removed": "removed",
+BADGES: Final[dict[str, str]] = {
+    vocab.SourceStatus.CONNECTED: "✅ connected",
+    vocab.SourceStatus.TOKEN_REJECTED: "⛔ token rejected",
+    vocab.SourceStatus.QUOTA_EXHAUSTED: "⏳ quota exhausted",
+    vocab.SourceStatus.FAILING: "⚠️ failing",
+    vocab.SourceStatus.REMOVED: "removed",
 }
 
 
@@ -52,7 +52,10 @@ def statuses(services: SlackServices, workspace_id: int) -> list[SourceStatus]:
             ).one()
             failure = session.exec(
                 select(RunLog)
-                .where(RunLog.source_id == sid, col(RunLog.outcome).in_(("failed", "gap")))
+                .where(
+                    RunLog.source_id == sid,
+                    col(RunLog.outcome).in_((vocab.Outcome.FAILED, vocab.Outcome.GAP)),
+                )
                 .order_by(col(RunLog.id).desc())
             ).first()
             usage = quota.usage(

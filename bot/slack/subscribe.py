@@ -15,6 +15,7 @@ from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_send_at, parse_weekday
 from reports.errors import UsageError
 from store.models import Source, Subscription
+from store.vocab import DestinationKind, Frequency
 
 SUBSCRIBE_VIEW: Final = "clarity_subscribe"
 STOP_ACTION: Final = "unsubscribe"
@@ -33,8 +34,8 @@ class Parsed:
     """What the inline form said; the channel defaults to where the command was typed."""
 
     metrics: list[str]
-    frequency: str = "daily"
-    kind: str = "slack"
+    frequency: str = Frequency.DAILY
+    kind: str = DestinationKind.SLACK
     destination: str = ""
     channel_name: str = ""
     send_at: str = "09:00"
@@ -54,7 +55,7 @@ def parse_inline(args: list[str], channel: str) -> Parsed:
         elif word.startswith("#") and len(word) > 1:
             parsed.channel_name = word[1:].lower()
         elif (mail := _MAILTO.match(word)) or "@" in word and not word.startswith("<@"):
-            parsed.kind, parsed.destination = "email", mail.group(1) if mail else word
+            parsed.kind, parsed.destination = DestinationKind.EMAIL, mail.group(1) if mail else word
         elif _TIME.match(word):
             parsed.send_at = word
         else:
@@ -245,9 +246,9 @@ def from_view(view: dict[str, Any], user: str) -> subs.NewSubscription:
     return subs.NewSubscription(
         source_id=source_id,
         metrics=[o["value"] for o in get("metrics").get("selected_options") or []],
-        kind="email" if email else "slack",
+        kind=DestinationKind.EMAIL if email else DestinationKind.SLACK,
         destination=email or channel,
-        frequency=(get("frequency").get("selected_option") or {}).get("value", "daily"),
+        frequency=(get("frequency").get("selected_option") or {}).get("value", Frequency.DAILY),
         send_at=get("time").get("selected_time") or "09:00",
         created_by=user,
     )

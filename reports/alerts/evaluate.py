@@ -32,6 +32,7 @@ from reports.render.facts import mover_words, movers
 from reports.timezones import due_at, parse_timezone, require_aware, yesterday
 from store import repository
 from store.models import AlertEvent, AlertRule, Source, Subscription
+from store.vocab import AlertState, Condition, DestinationKind, Direction, Frequency
 
 log = logging.getLogger(__name__)
 CHART_DAYS: Final = 30
@@ -42,7 +43,7 @@ class Verdict:
     """What a rule says about one day."""
 
     day: date
-    state: str  # fired | clear | unknown
+    state: AlertState
     value: float | None
     baseline: float | None
     text: str
@@ -50,17 +51,26 @@ class Verdict:
 
 def decide(
     condition: str, threshold: float, direction: str, value: float, baseline: float | None
-) -> tuple[str, float | None]:
+) -> tuple[AlertState, float | None]:
     """PURE: fired/clear/unknown for a value (and its baseline), with the change in %."""
-    if condition == "above":
-        return ("fired" if value > threshold else "clear"), None
-    if condition == "below":
-        return ("fired" if value < threshold else "clear"), None
+    if condition == Condition.ABOVE:
+        return _state(value > threshold), None
+    if condition == Condition.BELOW:
+        return _state(value < threshold), None
     if not baseline:
-        return "unknown", None
+        return AlertState.UNKNOWN, None
     pct = 100.0 * (value - baseline) / baseline
-    hit = {"up": pct >= threshold, "down": pct <= -threshold, "both": abs(pct) >= threshold}
-    return ("fired" if hit[direction] else "clear"), pct
+    hit: dict[str, bool] = {
+        Direction.UP: pct >= threshold,
+        Direction.DOWN: pct <= -threshold,
+        Direction.BOTH: abs(pct) >= threshold,
+    }
+    return _state(hit[direction]), pct
+
+
+def _state(holds: bool) -> AlertState:
+    """Fired when the condition holds, else clear."""
+    return AlertState.FIRED if holds else AlertState.CLEAR
 
 
 def measure(
@@ -83,7 +93,7 @@ def measure(
     sessions = aggregate(
         engine, source_id=sid, metric=get_metric("sessions"), start=start, end=day
     ).value
-    if rule.condition == "anomaly":
+    if rule.condition == Condition.ANOMALY:
         data = series(engine, source_id=sid, metric=metric, days=7 * rule.weeks + 1, now=now)
         by_day = {p.day: p.value for p in data.points}
         past = [
@@ -113,24 +123,28 @@ def evaluate(engine: Engine, rule: AlertRule, now: datetime) -> Verdict | None:
     if READY_GROUP not in stored:
         if now < due_at(day, tz) + GRACE:
             return None
-        return Verdict(day, "unknown", None, None, f"no data for {day:%a %-d %b}: not judged")
+        return Verdict(
+            day, AlertState.UNKNOWN, None, None, f"no data for {day:%a %-d %b}: not judged"
+        )
     value, baseline, sessions = measure(engine, rule, day, now)
     if value is None:
-        return Verdict(day, "unknown", None, None, "no data in the window: not judged")
+        return Verdict(day, AlertState.UNKNOWN, None, None, "no data in the window: not judged")
     if sessions is not None and sessions < rule.min_sessions:
         return Verdict(
             day,
-            "unknown",
+            AlertState.UNKNOWN,
             value,
             baseline,
             f"too little traffic ({sessions:.0f} sessions, the rule needs "
             f"{rule.min_sessions}): not judged",
         )
     state, pct = decide(rule.condition, rule.threshold, rule.direction, value, baseline)
-    if state == "unknown":
+    if state == AlertState.UNKNOWN:
         return Verdict(day, state, value, None, "nothing comparable before: not judged")
     text = _text(rule, value, baseline, pct, day)
-    return Verdict(day, state, value, baseline, text if state == "fired" else f"holds not: {text}")
+    return Verdict(
+        day, state, value, baseline, text if state == AlertState.FIRED else f"holds not: {text}"
+    )
 
 
 def _text(
@@ -139,13 +153,13 @@ def _text(
     metric = get_metric(rule.metric)
     label = metric.label + (f" on {rule.page}" if rule.page else "")
     v = format_value(value, metric.unit)
-    if rule.condition in ("above", "below"):
+    if rule.condition in (Condition.ABOVE, Condition.BELOW):
         limit = format_value(rule.threshold, metric.unit)
         days = rule.window_days
         return f"{label} is {v} over the last {days} days (limit: {rule.condition} {limit})"
     b = format_value(baseline, metric.unit)
     way = "up" if (pct or 0) > 0 else "down"
-    if rule.condition == "anomaly":
+    if rule.condition == Condition.ANOMALY:
         return (
             f"{label} on {day:%a %-d %b} was {v}, {way} {abs(pct or 0):.0f} % on the "
             f"{day:%A} average of the {rule.weeks} weeks before ({b})"
@@ -187,7 +201,11 @@ class AlertEvaluator:
         verdict = evaluate(self.engine, rule, now)
         if verdict is None or not self._claim(rule, verdict, now):
             return ""
-        told = self._tell(rule, verdict, rule.state, now) if verdict.state == "fired" else None
+        told = (
+            self._tell(rule, verdict, rule.state, now)
+            if verdict.state == AlertState.FIRED
+            else None
+        )
         self._record(rule, verdict, told, now)
         return verdict.state
 
@@ -213,7 +231,7 @@ class AlertEvaluator:
 
     def _due_to_tell(self, rule: AlertRule, previous: str, now: datetime) -> bool:
         if rule.only_first:
-            return previous != "fired"
+            return previous != AlertState.FIRED
         if rule.cooldown_hours is None or rule.last_told_at is None:
             return True
         return now - rule.last_told_at >= timedelta(hours=rule.cooldown_hours)
@@ -227,7 +245,9 @@ class AlertEvaluator:
         with Session(self.engine) as session:
             source = repository.get_source(session=session, source_id=rule.source_id)
         # A repeat while it keeps holding goes to the thread of the first post.
-        thread = rule.thread.split(":", 1)[1] if rule.thread and previous == "fired" else ""
+        thread = (
+            rule.thread.split(":", 1)[1] if rule.thread and previous == AlertState.FIRED else ""
+        )
         try:
             return sender.deliver(
                 self._report(rule, verdict, source, now, thread), _as_subscription(rule), now, None
@@ -282,8 +302,8 @@ class AlertEvaluator:
             fresh.evaluated_day = verdict.day
             if sent:
                 fresh.last_told_at = now
-                if fresh.destination_kind == "slack" and not (
-                    rule.thread and rule.state == "fired"
+                if fresh.destination_kind == DestinationKind.SLACK and not (
+                    rule.thread and rule.state == AlertState.FIRED
                 ):
                     fresh.thread = told  # the first post of a run: repeats reply to it
             event.told = told
@@ -301,5 +321,5 @@ def _as_subscription(rule: AlertRule) -> Subscription:
         metrics=[rule.metric],
         destination_kind=rule.destination_kind,
         destination=rule.destination,
-        frequency="daily",
+        frequency=Frequency.DAILY,
     )

@@ -20,13 +20,19 @@ from reports.history.catalogue import get_metric
 from reports.urls import url_path
 from store.db import session_scope
 from store.models import AlertRule, Source
+from store.vocab import Condition, Direction, values
 
-CONDITIONS: Final = ("above", "below", "change", "anomaly")
-DIRECTIONS: Final = ("up", "down", "both")
+CONDITIONS: Final = values(Condition)
+DIRECTIONS: Final = values(Direction)
 USAGE: Final = (
     "Examples: `rage_click_rate above 2% over 7d`, `dead_clicks up 50% vs previous "
     "week for /checkout`, `sessions down 30% vs same weekday`."
 )
+_VERBS: Final[dict[str, str]] = {
+    Direction.UP: "up",
+    Direction.DOWN: "down",
+    Direction.BOTH: "changes",
+}
 _NUMBER: Final = re.compile(r"^([<>]?)(-?\d+(?:\.\d+)?)%?$")
 _DAYS: Final = re.compile(r"^(\d+)(?:d|days?)?$")
 
@@ -38,7 +44,7 @@ class RuleSpec:
     metric: str
     condition: str
     threshold: float
-    direction: str = "up"
+    direction: str = Direction.UP
     window_days: int = 7
     weeks: int = 4
     page: str | None = None
@@ -91,30 +97,30 @@ def _condition(metric: str, words: list[str], window: int, page: str | None) -> 
         raise UsageError(USAGE)
     head, tail = words[0], words[1:]
     if head in ("above", "below", ">", "<") and tail:
-        kind = "above" if head in ("above", ">") else "below"
+        kind = Condition.ABOVE if head in ("above", ">") else Condition.BELOW
         return RuleSpec(metric, kind, _number(tail[0]), window_days=window, page=page)
     if head in ("up", "down", "changes") and tail:
-        direction = {"up": "up", "down": "down", "changes": "both"}[head]
+        direction = {"up": Direction.UP, "down": Direction.DOWN, "changes": Direction.BOTH}[head]
         pct = abs(_number(tail[0]))
         if "weekday" in tail:  # `vs same weekday`: against the same weekday of past weeks
             if page is not None:
                 raise UsageError("Same-weekday alerts work on the whole site, not one page.")
-            return RuleSpec(metric, "anomaly", pct, direction, window_days=1, page=None)
-        return RuleSpec(metric, "change", pct, direction, window_days=window, page=page)
+            return RuleSpec(metric, Condition.ANOMALY, pct, direction, window_days=1, page=None)
+        return RuleSpec(metric, Condition.CHANGE, pct, direction, window_days=window, page=page)
     raise UsageError(f"I don't understand {' '.join(words)!r}. {USAGE}")
 
 
 def describe(rule: AlertRule) -> str:
     """Say a rule back, e.g. `dead_clicks up 50 % vs the previous 7 days on /checkout`."""
     where = f" on {rule.page}" if rule.page else ""
-    if rule.condition in ("above", "below"):
+    if rule.condition in (Condition.ABOVE, Condition.BELOW):
         unit = " %" if get_metric(rule.metric).unit == "percent" else ""
         text = f"{rule.metric} {rule.condition} {rule.threshold:g}{unit} over {rule.window_days}d"
-    elif rule.condition == "change":
-        verb = {"up": "up", "down": "down", "both": "changes"}[rule.direction]
+    elif rule.condition == Condition.CHANGE:
+        verb = _VERBS[rule.direction]
         text = f"{rule.metric} {verb} {rule.threshold:g} % vs the previous {rule.window_days} days"
     else:
-        verb = {"up": "up", "down": "down", "both": "changes"}[rule.direction]
+        verb = _VERBS[rule.direction]
         text = f"{rule.metric} {verb} {rule.threshold:g} % vs the same weekday ({rule.weeks} weeks)"
     return text + where
 

@@ -17,10 +17,16 @@ from zoneinfo import ZoneInfo
 
 from reports.errors import UsageError
 from reports.timezones import exists, local_date, require_aware
+from store.vocab import Frequency, values
 
-FREQUENCIES: Final = ("daily", "weekly", "monthly")
+FREQUENCIES: Final = values(Frequency)
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-WINDOW_DAYS: Final = {"daily": 30, "weekly": 30, "monthly": 90}  # what a report's chart covers
+# what a report's chart covers
+WINDOW_DAYS: Final[dict[str, int]] = {
+    Frequency.DAILY: 30,
+    Frequency.WEEKLY: 30,
+    Frequency.MONTHLY: 90,
+}
 _HHMM: Final = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -60,9 +66,9 @@ class Cadence:
         """True when a report goes out on this local date."""
         if not exists(day, self.tz):
             return False
-        if self.frequency == "weekly":
+        if self.frequency == Frequency.WEEKLY:
             return day.weekday() == self.weekday
-        if self.frequency == "monthly":
+        if self.frequency == Frequency.MONTHLY:
             last = calendar.monthrange(day.year, day.month)[1]
             return day.day == min(self.month_day, last)
         return True
@@ -73,10 +79,10 @@ class Cadence:
 
     def period(self, day: date) -> str:
         """The ledger key of the report sent on `day`: one per day, ISO week or month."""
-        if self.frequency == "weekly":
+        if self.frequency == Frequency.WEEKLY:
             year, week, _ = day.isocalendar()
             return f"{year}-W{week:02d}"
-        if self.frequency == "monthly":
+        if self.frequency == Frequency.MONTHLY:
             return f"{day:%Y-%m}"
         return day.isoformat()
 
@@ -131,9 +137,9 @@ def next_due(cadence: Cadence, now: datetime, *, horizon_days: int = 62) -> Occu
 def describe(cadence: Cadence) -> str:
     """Say when it goes out, e.g. `weekly on Monday at 09:00 Europe/Paris`."""
     at = f"at {cadence.send_at:%H:%M} {cadence.tz}"
-    if cadence.frequency == "weekly":
+    if cadence.frequency == Frequency.WEEKLY:
         return f"weekly on {WEEKDAYS[cadence.weekday].capitalize()} {at}"
-    if cadence.frequency == "monthly":
+    if cadence.frequency == Frequency.MONTHLY:
         day = "the last day" if cadence.month_day >= 31 else f"day {cadence.month_day}"
         return f"monthly on {day} {at}"
     return f"daily {at}"

@@ -25,9 +25,14 @@ from reports.render.charts.style import format_change, format_value
 from reports.render.facts import compute
 from reports.timezones import parse_timezone, yesterday
 from store.models import Snapshot, Source, Subscription
+from store.vocab import Frequency
 
 SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
-TITLES: Final = {"daily": "Daily report", "weekly": "Weekly report", "monthly": "Monthly report"}
+TITLES: Final[dict[str, str]] = {
+    Frequency.DAILY: "Daily report",
+    Frequency.WEEKLY: "Weekly report",
+    Frequency.MONTHLY: "Monthly report",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class Report:
     notes: tuple[str, ...]
     has_data: bool
     summary: str = ""  # written summary, when the subscription asks for one
-    summary_source: str = ""  # "ai" or "template"
+    summary_source: str = ""  # a SummarySource, or "" without a summary
     thread: str = ""  # Slack: post as a reply in this thread (an alert that keeps holding)
 
     @property
@@ -67,7 +72,7 @@ class Report:
 
 def period_label(frequency: str, last_day: date, days: int) -> str:
     """Say which days a report covers."""
-    if frequency == "daily":
+    if frequency == Frequency.DAILY:
         return f"{last_day:%a %-d %b %Y}"
     return f"{days} days to {last_day:%a %-d %b %Y}"
 

@@ -29,6 +29,7 @@ from reports.timezones import local_date, parse_timezone, require_aware, yesterd
 from reports.workers import owner_is_dead
 from store import ledger, repository
 from store.models import DayGap, Delivery, Source, Subscription, Workspace
+from store.vocab import DeliveryStatus, DestinationKind
 
 log = logging.getLogger(__name__)
 GRACE: Final = timedelta(hours=3)
@@ -43,6 +44,9 @@ class Sender(Protocol):
         self, report: Report, sub: Subscription, now: datetime, unsubscribe_url: str | None
     ) -> str:
         """Send; return what identifies the send. Raise DeliveryError on failure."""
+
+    def check(self, sub: Subscription, period: str) -> bool | None:
+        """Whether a period's send, cut short by a dead process, arrived (None: cannot tell)."""
 
 
 @dataclass
@@ -158,8 +162,8 @@ class Dispatcher:
         )
 
     def _resume(self, row: Delivery, sub: Subscription, now: datetime) -> str:
-        check = getattr(self.senders.get(sub.destination_kind), "check", None)
-        sent_check = (lambda r: check(sub, r.period)) if check else None
+        sender = self.senders.get(sub.destination_kind)
+        sent_check = (lambda r: sender.check(sub, r.period)) if sender else None
         taken = ledger.take_over(
             self.engine, row, owner=self.owner, now=now, is_dead=self.is_dead, sent_check=sent_check
         )
@@ -168,7 +172,7 @@ class Dispatcher:
             return (
                 fresh.status
                 if fresh is not None
-                and fresh.status in ("unknown", "sent")
+                and fresh.status in (DeliveryStatus.UNKNOWN, DeliveryStatus.SENT)
                 and (fresh.status != row.status)
                 else ""
             )
@@ -209,7 +213,7 @@ class Dispatcher:
             )
         if sub.skip_when_empty and not report.has_data:
             ledger.skipped(self.engine, row, now=now, reason="no data (skip-when-empty)")
-            return "skipped"
+            return DeliveryStatus.SKIPPED
         if not ledger.sending(self.engine, row, now=now):
             return ""  # someone took it over meanwhile
         url = self.links.unsubscribe_url(sub.id or 0) if self.links else None
@@ -219,22 +223,22 @@ class Dispatcher:
             status = ledger.failed(
                 self.engine, row, now=now, error=str(exc), transient=exc.transient
             )
-            if status == "failed":
+            if status == DeliveryStatus.FAILED:
                 self._tell(sub, source, row.period, str(exc))
             return status
         except Exception as exc:  # a bug mid-send: it may have gone out, so never again
             log.exception("sending report %s/%s failed unexpectedly", sub.id, row.period)
             ledger.unknown(self.engine, row, now=now, error=f"{type(exc).__name__} while sending")
-            return "unknown"
+            return DeliveryStatus.UNKNOWN
         ledger.sent(self.engine, row, now=now, message_id=message_id, note=note)
-        return "sent"
+        return DeliveryStatus.SENT
 
     def _give_up(
         self, row: Delivery, sub: Subscription, source: Source, reason: str, now: datetime
     ) -> str:
         ledger.failed(self.engine, row, now=now, error=reason, transient=False)
         self._tell(sub, source, row.period, reason)
-        return "failed"
+        return DeliveryStatus.FAILED
 
     def _tell(self, sub: Subscription, source: Source, period: str, reason: str) -> None:
         user = sub.created_by if sub.created_by and sub.created_by != "cli" else None
@@ -249,10 +253,12 @@ class Dispatcher:
         )
 
 
-MISSING: Final = {
-    "slack": "Slack is not set up for the worker (SLACK_BOT_TOKEN): nothing can be posted.",
-    "email": "Email is not set up (SMTP_URL, MAIL_FROM): nothing can be mailed.",
-    "outbox": "The outbox is not available.",
+MISSING: Final[dict[str, str]] = {
+    DestinationKind.SLACK: (
+        "Slack is not set up for the worker (SLACK_BOT_TOKEN): nothing can be posted."
+    ),
+    DestinationKind.EMAIL: "Email is not set up (SMTP_URL, MAIL_FROM): nothing can be mailed.",
+    DestinationKind.OUTBOX: "The outbox is not available.",
 }
 
 

@@ -52,7 +52,7 @@ class OutboxSender:
             ) from None
         return str(target)
 
-    def check(self, sub: Subscription, period: str) -> bool:
+    def check(self, sub: Subscription, period: str) -> bool | None:
         """True when the period's report is in the folder (provably sent)."""
         return eml_path(sub, period).is_file()
 

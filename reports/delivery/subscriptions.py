@@ -19,9 +19,10 @@ from reports.timezones import parse_timezone
 from store import repository
 from store.db import session_scope
 from store.models import Source, Subscription
+from store.vocab import DestinationKind, Frequency, SourceStatus, values
 
 DIGEST: Final = "digest"  # the six-metric digest instead of single metrics
-KINDS: Final = ("slack", "email", "outbox")
+KINDS: Final = values(DestinationKind)
 MAX_METRICS: Final = 6
 _CHANNEL: Final = re.compile(r"^[CG][A-Z0-9]{1,20}$")
 # Deliberately plain: one @, a dot in the domain, no spaces or angle brackets (header safety).
@@ -36,7 +37,7 @@ class NewSubscription:
     metrics: Sequence[str]
     kind: str
     destination: str
-    frequency: str = "daily"
+    frequency: str = Frequency.DAILY
     weekday: int = 0
     month_day: int = 1
     send_at: str = "09:00"
@@ -59,11 +60,11 @@ def check_metrics(keys: Sequence[str]) -> list[str]:
 def check_destination(kind: str, destination: str) -> str:
     """Return a cleaned destination, or raise UsageError saying what is expected."""
     value = destination.strip()
-    if kind == "slack" and not _CHANNEL.match(value):
+    if kind == DestinationKind.SLACK and not _CHANNEL.match(value):
         raise UsageError(f"{value!r} is not a Slack channel id (like C0123ABCD).")
-    if kind == "email" and (not _EMAIL.match(value) or len(value) > 254):
+    if kind == DestinationKind.EMAIL and (not _EMAIL.match(value) or len(value) > 254):
         raise UsageError(f"{value!r} is not an email address.")
-    if kind == "outbox":
+    if kind == DestinationKind.OUTBOX:
         if not value:
             raise UsageError("--outbox needs a directory.")
         value = str(Path(value).expanduser())
@@ -102,8 +103,8 @@ def subscribe(
             destination_kind=request.kind,
             destination=destination,
             frequency=request.frequency,
-            weekday=request.weekday if request.frequency == "weekly" else None,
-            month_day=request.month_day if request.frequency == "monthly" else None,
+            weekday=request.weekday if request.frequency == Frequency.WEEKLY else None,
+            month_day=request.month_day if request.frequency == Frequency.MONTHLY else None,
             send_at=f"{send_at:%H:%M}",
             timezone=request.timezone or None,
             summary=request.summary,
@@ -124,7 +125,7 @@ def _source(session: Session, source_id: int, workspace_id: int | None) -> Sourc
     source = session.get(Source, source_id)
     if source is None or (workspace_id is not None and source.workspace_id != workspace_id):
         raise UsageError(f"There is no source {source_id} here.")
-    if source.status == "removed":
+    if source.status == SourceStatus.REMOVED:
         raise UsageError(f"Source {source_id} ({source.label}) was removed.")
     return source
 
@@ -162,9 +163,9 @@ def unsubscribe(
 
 def where(sub: Subscription) -> str:
     """Say where it goes, e.g. `#C0123 (Slack)` or `ann@example.com`."""
-    if sub.destination_kind == "slack":
+    if sub.destination_kind == DestinationKind.SLACK:
         return f"<#{sub.destination}>"
-    if sub.destination_kind == "outbox":
+    if sub.destination_kind == DestinationKind.OUTBOX:
         return f"outbox {sub.destination}"
     return sub.destination
 

@@ -23,6 +23,7 @@ from reports.timezones import require_aware
 from store import quota, repository
 from store.db import session_scope
 from store.models import RawResponse, Source
+from store.vocab import CallOutcome
 
 log = logging.getLogger(__name__)
 
@@ -81,25 +82,39 @@ class GuardedCaller:
         try:
             reply = self.client.fetch(call)
         except ClarityError as exc:
-            exc.group = group
-            outcome = quota.QUOTA_EXCEEDED if isinstance(exc, ClarityQuotaExceeded) else exc.kind
-            quota.finish(
-                self.engine,
-                slot,
-                now=called_at,
-                outcome=outcome,
-                status_code=exc.status,
-                error=str(exc),
-            )
-            failed = failed_reply(exc)
-            raw_id = None
-            if failed is not None and failed.status is not None:
-                raw_id = self._keep_raw(source, group, slot, failed, called_at, call.token)
-            log.warning("Clarity call for source %s, %s failed: %s", source.id, group, exc.kind)
-            return CallResult(called_at, error=exc, raw_id=raw_id)
-        quota.finish(self.engine, slot, now=called_at, outcome="ok", status_code=reply.status)
+            return self._failed(source, group, slot, call, exc, called_at)
+        quota.finish(
+            self.engine, slot, now=called_at, outcome=CallOutcome.OK, status_code=reply.status
+        )
         raw_id = self._keep_raw(source, group, slot, reply, called_at, call.token)
         return CallResult(called_at, reply=reply, raw_id=raw_id)
+
+    def _failed(
+        self,
+        source: Source,
+        group: str,
+        slot: quota.Reservation,
+        call: PreparedCall,
+        exc: ClarityError,
+        called_at: datetime,
+    ) -> CallResult:
+        """Close the slot with the error's kind, and keep the answer when there was one."""
+        exc.group = group
+        outcome = quota.QUOTA_EXCEEDED if isinstance(exc, ClarityQuotaExceeded) else exc.kind
+        quota.finish(
+            self.engine,
+            slot,
+            now=called_at,
+            outcome=outcome,
+            status_code=exc.status,
+            error=str(exc),
+        )
+        failed = failed_reply(exc)
+        raw_id = None
+        if failed is not None and failed.status is not None:
+            raw_id = self._keep_raw(source, group, slot, failed, called_at, call.token)
+        log.warning("Clarity call for source %s, %s failed: %s", source.id, group, exc.kind)
+        return CallResult(called_at, error=exc, raw_id=raw_id)
 
     def _keep_raw(
         self,

@@ -25,6 +25,7 @@ from store.crypto import TokenCipher
 from store.db import session_scope
 from store.errors import ClaritybotError
 from store.models import Source
+from store.vocab import Purpose
 
 GROUP: Final = "live"
 SHOWN: Final = (
@@ -89,7 +90,7 @@ def budget(
     """Return where today's calls stand for a live look."""
     usage = quota.usage(engine, project_key=source.project_key, now=now, policy=policy)
     needed = pending_calls(engine, source, now, usage.resets_at, plan)
-    return Budget(usage, needed, policy.limit_for("scheduled"))
+    return Budget(usage, needed, policy.limit_for(Purpose.SCHEDULED))
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def live_look(
         raise RefreshRefused(refusal(plan))
     call = client.prepare(cipher.decrypt(source.token_encrypted), 1, ())
     caller = GuardedCaller(engine=engine, client=client, policy=policy)
-    result = caller.call(source=source, call=call, group=GROUP, purpose="manual", now=now)
+    result = caller.call(source=source, call=call, group=GROUP, purpose=Purpose.MANUAL, now=now)
     if result.refused:
         raise RefreshRefused(result.refused)
     if result.error is not None or result.reply is None:

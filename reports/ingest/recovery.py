@@ -26,6 +26,7 @@ from store import repository, runs
 from store.db import session_scope
 from store.fields import ADDITIVE_METRICS
 from store.models import RunLog, Snapshot, Source
+from store.vocab import Outcome, Purpose
 
 GROUP: Final = RECOVERY_GROUP
 MAX_BACK: Final = MAX_RECOVERY_DAYS
@@ -45,7 +46,7 @@ class Rebuilt:
     """What happened to one missed day."""
 
     day: date
-    status: str  # recovered | failed | refused | already_stored
+    status: Outcome  # recovered | failed | refused | already_stored
     calls: int
     message: str
 
@@ -100,7 +101,7 @@ def rebuild(
             source=source,
             call=client.prepare(token, n, ()),
             group=GROUP,
-            purpose="recovery",
+            purpose=Purpose.RECOVERY,
             now=now,
         )
         if result.reply is None:
@@ -111,7 +112,8 @@ def rebuild(
     for day in targets:
         back = (taken.day - day).days
         if back + 1 not in windows:
-            status = "refused" if problem and problem.startswith("No Clarity") else "failed"
+            refused = problem and problem.startswith("No Clarity")
+            status = Outcome.REFUSED if refused else Outcome.FAILED
             out.append(Rebuilt(day, status, 0, problem))
             _log(caller, source, day, status, 0, taken.called_at, problem)
             continue
@@ -131,9 +133,8 @@ def _store(
     shorter, shorter_at, _ = windows[back]
     if longer is None or shorter is None:
         message = "the responses held no totals to subtract"
-        _log(caller, source, day, "failed", 1, longer_at, message)
-        return Rebuilt(day, "failed", 1, message)
-    estimate = subtract(longer, shorter)
+        _log(caller, source, day, Outcome.FAILED, 1, longer_at, message)
+        return Rebuilt(day, Outcome.FAILED, 1, message)
     snapshot = Snapshot(
         source_id=source.id or 0,
         local_date=day,
@@ -146,10 +147,20 @@ def _store(
         estimated=True,
         raw_response_id=raw_id,
     )
+    if not _save(caller, snapshot, subtract(longer, shorter)):
+        _log(caller, source, day, Outcome.ALREADY_STORED, 1, longer_at, None)
+        return Rebuilt(day, Outcome.ALREADY_STORED, 1, "stored meanwhile by another run")
+    _log(caller, source, day, Outcome.RECOVERED, 1, longer_at, None)
+    message = f"totals rebuilt from a {back + 1}-day call (estimated)"
+    return Rebuilt(day, Outcome.RECOVERED, 1, message)
+
+
+def _save(caller: GuardedCaller, snapshot: Snapshot, estimate: Mapping[str, Any]) -> bool:
+    """Store an estimated day's one totals row; False when another run stored the day first."""
     row = {
-        "source_id": source.id or 0,
-        "local_date": day,
-        "fetch_group": GROUP,
+        "source_id": snapshot.source_id,
+        "local_date": snapshot.local_date,
+        "fetch_group": snapshot.fetch_group,
         "dimension_hash": dimension_hash((), ()),
         **estimate,
     }
@@ -159,10 +170,8 @@ def _store(
                 session=session, snapshot=snapshot, metric_rows=[row], ranked_rows=[]
             )
     except IntegrityError:
-        _log(caller, source, day, "already_stored", 1, longer_at, None)
-        return Rebuilt(day, "already_stored", 1, "stored meanwhile by another run")
-    _log(caller, source, day, "recovered", 1, longer_at, None)
-    return Rebuilt(day, "recovered", 1, f"totals rebuilt from a {back + 1}-day call (estimated)")
+        return False
+    return True
 
 
 def _log(
@@ -184,7 +193,7 @@ def _log(
             finished_at=at,
             outcome=outcome,
             calls=calls,
-            estimated=outcome == "recovered",
+            estimated=outcome == Outcome.RECOVERED,
             error=error or None,
             owner=caller.owner,
         ),

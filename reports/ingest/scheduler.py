@@ -17,12 +17,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from reports.ingest.due import LATE_LIMIT, DayState, Lose, Take, plan_days, spread
-from reports.ingest.snapshot import SnapshotResult, Snapshotter
+from reports.ingest.outcomes import SnapshotResult
+from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
 from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
 from reports.workers import owner_is_dead
 from store import quota, runs
 from store.models import RunLog, Source, Workspace
+from store.vocab import Outcome, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -146,16 +148,14 @@ class Scheduler:
             quota.abandon(self._engine, owner=previous, now=now)
         try:
             result = self._snapshotter.take_day(
-                source_id, action.day, now=now, groups=action.groups, purpose="scheduled"
+                source_id, action.day, now=now, groups=action.groups, purpose=Purpose.SCHEDULED
             )
         finally:
             runs.release(
                 self._engine, source_id=source_id, local_date=action.day, owner=self._owner
             )
         report.results.append(result)
-        rejected = next(
-            (o for o in result.outcomes if o.error_kind in ("unauthorized", "forbidden")), None
-        )
+        rejected = result.rejected
         if rejected is not None:
             self._notifier.source_disabled(source_id, source.label, rejected.message)
             return False
@@ -186,7 +186,7 @@ class Scheduler:
                     fetch_group=group,
                     started_at=now,
                     finished_at=now,
-                    outcome="gap",
+                    outcome=Outcome.GAP,
                     error=action.reason,
                     owner=self._owner,
                 ),

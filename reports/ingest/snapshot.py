@@ -8,9 +8,8 @@ in flight; the next run stores what is missing and never stores anything twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -24,46 +23,15 @@ from reports.ingest import recovery
 from reports.ingest.calls import CallResult, GuardedCaller
 from reports.ingest.due import ON_TIME
 from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
+from reports.ingest.outcomes import STOPPING, GroupOutcome, SnapshotResult, health
 from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
 from store import quota, repository, runs
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import RunLog, Snapshot, Source
+from store.vocab import Outcome, Purpose, SourceStatus
 
-_AUTH_KINDS: Final = frozenset({"unauthorized", "forbidden", "auth"})
-
-
-@dataclass(frozen=True)
-class GroupOutcome:
-    """What happened to one fetch group."""
-
-    group: str
-    status: str  # stored | already_stored | failed | refused | not_attempted
-    message: str = ""
-    rows: int = 0
-    called: bool = False
-    error_kind: str | None = None
-
-
-@dataclass(frozen=True)
-class SnapshotResult:
-    """What happened to one (source, local date), and to days rebuilt along the way."""
-
-    source_id: int
-    local_date: date
-    due_at: datetime
-    outcomes: tuple[GroupOutcome, ...] = field(default_factory=tuple)
-    recovered: tuple[recovery.Rebuilt, ...] = field(default_factory=tuple)
-
-    @property
-    def calls_spent(self) -> int:
-        """Calls sent to Clarity (each may have cost quota), recovery included."""
-        return sum(1 for o in self.outcomes if o.called) + sum(r.calls for r in self.recovered)
-
-    @property
-    def complete(self) -> bool:
-        """True when every requested group is stored."""
-        return all(o.status in ("stored", "already_stored") for o in self.outcomes)
+__all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +42,20 @@ class _Context:
     due_at: datetime
     first_day: date
     purpose: str
+
+
+def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: str) -> _Context:
+    """What taking `day` needs to know; refuses a day not over yet and a disabled source."""
+    ctx = _Context(source, tz, day, due_at(day, tz), local_date(source.created_at, tz), purpose)
+    if now < ctx.due_at:
+        raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
+    if not source.enabled:
+        why = source.status_reason or source.status
+        raise ClaritybotError(
+            f"Source {source.id} ({source.label}) is disabled: {why} Give it a new token with "
+            f"`claritybot sources set-token {source.id} --token-file FILE`."
+        )
+    return ctx
 
 
 class Snapshotter:
@@ -106,7 +88,7 @@ class Snapshotter:
         return self._plan
 
     def take_yesterday(
-        self, source_id: int, *, now: datetime, purpose: str = "scheduled"
+        self, source_id: int, *, now: datetime, purpose: str = Purpose.SCHEDULED
     ) -> SnapshotResult:
         """Snapshot the day before `now` in the source's workspace timezone."""
         source, tz = self._load(source_id)
@@ -119,7 +101,7 @@ class Snapshotter:
         day: date,
         *,
         now: datetime,
-        purpose: str = "scheduled",
+        purpose: str = Purpose.SCHEDULED,
         groups: Sequence[str] | None = None,
     ) -> SnapshotResult:
         """Take the missing fetch groups (all, or `groups`) of a day that has ended."""
@@ -142,41 +124,33 @@ class Snapshotter:
         purpose: str,
         groups: Sequence[str] | None,
     ) -> SnapshotResult:
-        now = require_aware(now)
-        source_id = source.id or 0
-        first_day = local_date(source.created_at, tz)
-        ctx = _Context(source, tz, day, due_at(day, tz), first_day, purpose)
-        if now < ctx.due_at:
-            raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
-        if not source.enabled:
-            why = source.status_reason or source.status
-            raise ClaritybotError(
-                f"Source {source.id} ({source.label}) is disabled: {why} Give it a new token with "
-                f"`claritybot sources set-token {source.id} --token-file FILE`."
-            )
+        ctx = _context(source, tz, day, require_aware(now), purpose)
         wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
         token = self._cipher.decrypt(source.token_encrypted)
+        # Every call is checked before the first is sent: a bad one must cost no quota.
         calls = {g.name: self._client.prepare(token, g.num_days, g.dimensions) for g in wanted}
         with session_scope(self._engine) as session:
-            done = repository.stored_groups(session=session, source_id=source_id, local_date=day)
+            done = repository.stored_groups(
+                session=session, source_id=source.id or 0, local_date=day
+            )
         outcomes: list[GroupOutcome] = []
         rebuilt: list[recovery.Rebuilt] = []
         stop: GroupOutcome | None = None
         for group in wanted:
             if group.name in done:
-                outcomes.append(GroupOutcome(group.name, "already_stored"))
+                outcomes.append(GroupOutcome(group.name, Outcome.ALREADY_STORED))
             elif stop is not None:
-                outcomes.append(GroupOutcome(group.name, "not_attempted", stop.message))
+                outcomes.append(GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, stop.message))
             else:
                 outcome, parsed, result = self._take_group(ctx, group, calls[group.name], now)
                 outcomes.append(outcome)
-                if outcome.status in ("failed", "refused"):
+                if outcome.status in STOPPING:
                     # One failure usually means the next call fails too, and each costs quota.
                     stop = outcome
                 elif parsed is not None and group.name == recovery.GROUP:
                     rebuilt += self._recover(ctx, token, parsed, result, now)
-        self._update_health(source, outcomes, now)
-        return SnapshotResult(source_id, day, ctx.due_at, tuple(outcomes), tuple(rebuilt))
+        self._update_health(source, tuple(outcomes), now)
+        return SnapshotResult(source.id or 0, day, ctx.due_at, tuple(outcomes), tuple(rebuilt))
 
     def _take_group(
         self, ctx: _Context, group: FetchGroup, call: PreparedCall, now: datetime
@@ -185,22 +159,22 @@ class Snapshotter:
             source=ctx.source, call=call, group=group.name, purpose=ctx.purpose, now=now
         )
         late = result.called_at - ctx.due_at > ON_TIME
+        parsed = result.reply.parsed if result.reply is not None else None
         if result.refused is not None:
             outcome = GroupOutcome(
-                group.name, "refused", result.refused, error_kind="quota_refused"
+                group.name, Outcome.REFUSED, result.refused, error_kind="quota_refused"
             )
-            self._log(ctx, group.name, result, outcome, late)
-            return outcome, None, result
-        if result.error is not None:
+        elif result.error is not None:
             exc = result.error
-            outcome = GroupOutcome(group.name, "failed", str(exc), called=True, error_kind=exc.kind)
-            self._log(ctx, group.name, result, outcome, late)
-            return outcome, None, result
-        assert result.reply is not None
-        outcome = self._store(ctx, group, result.reply.parsed, result, late)
+            outcome = GroupOutcome(
+                group.name, Outcome.FAILED, str(exc), called=True, error_kind=exc.kind
+            )
+        else:
+            assert parsed is not None
+            outcome = self._store(ctx, group, parsed, result, late)
         self._log(ctx, group.name, result, outcome, late)
-        stored = outcome.status == "stored"
-        return outcome, result.reply.parsed if stored and not late else None, result
+        stored = outcome.status == Outcome.STORED
+        return outcome, parsed if stored and not late else None, result
 
     def _store(
         self,
@@ -210,42 +184,26 @@ class Snapshotter:
         result: CallResult,
         late: bool,
     ) -> GroupOutcome:
-        source_id = ctx.source.id or 0
-        snapshot = Snapshot(
-            source_id=source_id,
-            local_date=ctx.local_date,
-            fetch_group=group.name,
-            dimensions=list(parsed.dimensions),
-            num_days=group.num_days,
-            window_start=result.called_at - timedelta(days=group.num_days),
-            window_end=result.called_at,
-            due_at=ctx.due_at,
-            late=late,
-            raw_response_id=result.raw_id,
-            truncated_blocks=list(parsed.truncated_blocks),
-            unknown_blocks=list(parsed.unknown_blocks),
-            warnings=len(parsed.warnings),
-        )
-        rows = metric_rows(
-            parsed, source_id=source_id, local_date=ctx.local_date, fetch_group=group.name
-        )
-        ranked = ranked_rows(
-            parsed, source_id=source_id, local_date=ctx.local_date, fetch_group=group.name
-        )
+        source_id, day = ctx.source.id or 0, ctx.local_date
+        rows = metric_rows(parsed, source_id=source_id, local_date=day, fetch_group=group.name)
+        ranked = ranked_rows(parsed, source_id=source_id, local_date=day, fetch_group=group.name)
         try:
             with session_scope(self._engine) as session:
                 repository.save_snapshot(
-                    session=session, snapshot=snapshot, metric_rows=rows, ranked_rows=ranked
+                    session=session,
+                    snapshot=_snapshot_row(ctx, group, parsed, result, late),
+                    metric_rows=rows,
+                    ranked_rows=ranked,
                 )
         except IntegrityError:
             message = "stored meanwhile by another run"
-            return GroupOutcome(group.name, "already_stored", message, called=True)
+            return GroupOutcome(group.name, Outcome.ALREADY_STORED, message, called=True)
         message = f"{len(rows)} rows, {len(ranked)} ranked"
         if parsed.truncated_blocks:
             message += f"; possibly truncated: {', '.join(parsed.truncated_blocks)}"
         if late:
             message += "; late"
-        return GroupOutcome(group.name, "stored", message, len(rows), called=True)
+        return GroupOutcome(group.name, Outcome.STORED, message, len(rows), called=True)
 
     def _recover(
         self, ctx: _Context, token: str, parsed: ParsedResponse, result: CallResult, now: datetime
@@ -280,18 +238,20 @@ class Snapshotter:
                 started_at=result.called_at,
                 finished_at=result.called_at,
                 # A 429 marks the day "quota exhausted": it is not a failure to back off from.
-                outcome="quota_exhausted"
+                outcome=Outcome.QUOTA_EXHAUSTED
                 if outcome.error_kind == ClarityQuotaExceeded.kind
                 else outcome.status,
                 calls=1 if outcome.called else 0,
                 late=late,
-                error=outcome.message if outcome.status in ("failed", "refused") else None,
+                error=outcome.message if outcome.status in STOPPING else None,
                 owner=self._owner,
             ),
         )
 
-    def _update_health(self, source: Source, outcomes: list[GroupOutcome], now: datetime) -> None:
-        status, reason = _health(outcomes)
+    def _update_health(
+        self, source: Source, outcomes: tuple[GroupOutcome, ...], now: datetime
+    ) -> None:
+        status, reason = health(outcomes)
         if status is None:
             return  # nothing was attempted: what we knew before still holds
         with session_scope(self._engine) as session:
@@ -303,21 +263,26 @@ class Snapshotter:
                 status=status,
                 status_reason=reason,
                 # A rejected token would fail every call; no more calls until it is replaced.
-                enabled=status != "token_rejected",
+                enabled=status != SourceStatus.TOKEN_REJECTED,
             )
 
 
-def _health(outcomes: list[GroupOutcome]) -> tuple[str | None, str | None]:
-    """Return the source status a run leaves behind, and why (None: nothing was tried)."""
-    for outcome in outcomes:
-        if outcome.status == "failed" and outcome.error_kind in _AUTH_KINDS:
-            return "token_rejected", outcome.message
-    for outcome in outcomes:
-        if outcome.status == "refused" or outcome.error_kind == ClarityQuotaExceeded.kind:
-            return "quota_exhausted", outcome.message
-    for outcome in outcomes:
-        if outcome.status == "failed":
-            return "failing", outcome.message
-    if not any(o.called for o in outcomes):
-        return None, None
-    return "connected", None
+def _snapshot_row(
+    ctx: _Context, group: FetchGroup, parsed: ParsedResponse, result: CallResult, late: bool
+) -> Snapshot:
+    """The snapshot row of one group's reply, with the real window its call covered."""
+    return Snapshot(
+        source_id=ctx.source.id or 0,
+        local_date=ctx.local_date,
+        fetch_group=group.name,
+        dimensions=list(parsed.dimensions),
+        num_days=group.num_days,
+        window_start=result.called_at - timedelta(days=group.num_days),
+        window_end=result.called_at,
+        due_at=ctx.due_at,
+        late=late,
+        raw_response_id=result.raw_id,
+        truncated_blocks=list(parsed.truncated_blocks),
+        unknown_blocks=list(parsed.unknown_blocks),
+        warnings=len(parsed.warnings),
+    )

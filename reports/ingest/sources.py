@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine, func, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from reports.clarity.tokens import check_token, fingerprint, project_key
 from reports.errors import UsageError
@@ -14,6 +14,7 @@ from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import AlertRule, Snapshot, Source, Subscription, Workspace
+from store.vocab import SourceStatus
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,7 @@ def add_source(
     with session_scope(engine) as session:
         if workspace_id is None:
             workspace_id = repository.default_workspace(session=session).id or 0
-        # Only this workspace's sources are compared: another workspace's are none of its business.
-        twin = session.exec(
-            select(Source).where(
-                Source.token_fingerprint == fingerprint(token),
-                Source.status != "removed",
-                Source.workspace_id == workspace_id,
-            )
-        ).first()
-        if twin is not None:
-            raise UsageError(f"This token is already connected as source {twin.id} ({twin.label}).")
+        _refuse_twin(session, fingerprint(token), workspace_id)
         source = Source(
             workspace_id=workspace_id,
             owner_user_id=owner_user_id,
@@ -75,6 +67,20 @@ def add_source(
         session.add(source)
         session.flush()
         return source.id or 0
+
+
+def _refuse_twin(session: Session, token_fingerprint: str, workspace_id: int) -> None:
+    """Refuse a token this workspace has connected already (and not removed)."""
+    # Only this workspace's sources are compared: another workspace's are none of its business.
+    twin = session.exec(
+        select(Source).where(
+            Source.token_fingerprint == token_fingerprint,
+            Source.status != SourceStatus.REMOVED,
+            Source.workspace_id == workspace_id,
+        )
+    ).first()
+    if twin is not None:
+        raise UsageError(f"This token is already connected as source {twin.id} ({twin.label}).")
 
 
 def set_token(
@@ -92,7 +98,7 @@ def set_token(
             token_fingerprint=fingerprint(token),
             token_encrypted=cipher.encrypt(token),
             enabled=True,
-            status="connected",
+            status=SourceStatus.CONNECTED,
             status_reason=None,
         )
 
@@ -110,7 +116,7 @@ def remove_source(engine: Engine, *, source_id: int, purge: bool, now: datetime)
             now=now,
             token_encrypted="",
             enabled=False,
-            status="removed",
+            status=SourceStatus.REMOVED,
             status_reason="removed by a user; history kept",
         )
         # Its reports and alerts stop with it: they would only repeat stale numbers.

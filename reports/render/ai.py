@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Final
 
 from reports.render.facts import Facts
@@ -47,12 +48,19 @@ class AiSettings:
         )
 
 
+class SummarySource(StrEnum):
+    """Who wrote a summary (shown on a report, never stored)."""
+
+    AI = "ai"
+    TEMPLATE = "template"  # the deterministic text: no AI set up, or its answer was not usable
+
+
 @dataclass(frozen=True)
 class Summary:
     """What goes under a chart, and where it came from."""
 
     text: str
-    source: str  # "ai" | "template"
+    source: SummarySource
     reason: str | None = None  # why the AI text was not used
 
 
@@ -145,13 +153,13 @@ class Summarizer:
         """Summarize; never raises, never waits longer than the configured timeout."""
         fallback = deterministic_all(facts)
         if self.settings is None or not facts:
-            return Summary(fallback, "template")
+            return Summary(fallback, SummarySource.TEMPLATE)
         try:
             answer = self._ask(facts).strip()
         except Exception as exc:  # timeouts, HTTP errors, refusals: the template is there
             reason = f"the AI call failed ({type(exc).__name__})"
             log.warning("AI summary not used: %s", reason)
-            return Summary(fallback, "template", reason)
+            return Summary(fallback, SummarySource.TEMPLATE, reason)
         wrong = unmatched(answer, facts)
         if not answer or wrong:
             reason = (
@@ -163,8 +171,8 @@ class Summarizer:
                 else "the AI answer was empty"
             )
             log.warning("AI summary not used: %s", reason)
-            return Summary(fallback, "template", reason)
-        return Summary(answer, "ai")
+            return Summary(fallback, SummarySource.TEMPLATE, reason)
+        return Summary(answer, SummarySource.AI)
 
     def _ask(self, facts: Sequence[Facts]) -> str:
         from openai import OpenAI  # only when a key is set: most installs never load it

@@ -55,6 +55,9 @@ class Recorder:
         self.sent.append((sub.id, report.period, report))
         return f"msg-{len(self.sent)}"
 
+    def check(self, sub, period):
+        return None  # cannot tell, like Slack and email
+
 
 class Notes:
     def __init__(self):

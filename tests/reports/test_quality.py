@@ -95,6 +95,9 @@ def test_the_report_says_so_at_the_top(engine):
             got.append(report)
             return "<id>"
 
+        def check(self, sub, period):
+            return None
+
     Dispatcher(engine=engine, senders={"email": Recorder()}, owner="A", charts=ChartMaker(),
                notifier=notes).tick(NOW.replace(hour=10))  # fmt: skip
     (report,) = got
