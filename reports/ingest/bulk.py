@@ -28,6 +28,7 @@ from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import Source, Workspace
+from store.vocab import SourceStatus
 
 FORMATS: Final = ("csv", "jsonl")
 COLUMNS: Final = frozenset({"label", "token", "token_file", "timezone", "workspace"})
@@ -150,7 +151,7 @@ class _Workspaces:
         if workspace_id not in self.taken:
             rows = self.session.exec(
                 select(Source.token_fingerprint).where(
-                    Source.workspace_id == workspace_id, col(Source.status) != "removed"
+                    Source.workspace_id == workspace_id, col(Source.status) != SourceStatus.REMOVED
                 )
             )
             self.taken[workspace_id] = set(rows)
