@@ -102,7 +102,8 @@ def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run the demo and print its summary."""
     # Imported here, not at the top: `tick` and `worker` start faster without the sandbox.
-    from bot.cli.demo import render_summary, run_demo
+    from bot.cli.demo import run_demo
+    from bot.cli.demo_text import render_summary
 
     if not 1 <= args.days <= 400:
         raise UsageError("--days must be between 1 and 400.")
