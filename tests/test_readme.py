@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 
 from bot.cli import build_parser
-from bot.slack.settings import SLACK_ENV_VARS
-from reports.settings import ENV_VARS
+from reports.settings import ENV_VARS, SLACK_ENV_VARS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

@@ -12,6 +12,7 @@ from typing import TextIO
 from bot.cli import alerts, charts, data, misc, scheduling, sources, subscriptions
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
+from reports.settings import log_level
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -67,7 +68,7 @@ def main(
 
 def _log_to(runtime: Runtime) -> logging.Handler:
     """Send logs to this run's stderr at LOG_LEVEL; removed again when the command ends."""
-    name = runtime.environ.get("LOG_LEVEL", "WARNING").strip().upper()
+    name = log_level(runtime.environ)
     handler = logging.StreamHandler(runtime.err)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -19,9 +19,37 @@ def register(commands: Any) -> None:
     """Add `alerts` and its actions."""
     group = commands.add_parser("alerts", help="alert rules: add, list, remove")
     sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _register_add(sub)
+    listing = sub.add_parser("list", help="rules and their last verdict")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=list_command)
+    remove = sub.add_parser("remove", help="stop a rule")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(handler=remove_command)
+
+
+def _register_add(sub: Any) -> None:
+    """`alerts add`: what is watched, when it fires, where it is told."""
     add = sub.add_parser("add", help="a rule checked after each night's snapshot")
     add.add_argument("--source", type=int, required=True)
     add.add_argument("--metric", required=True, metavar="KEY")
+    _add_condition(add)
+    add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
+    add.add_argument("--days", type=int, default=7, help="window in days (7)")
+    add.add_argument("--weeks", type=int, default=4, help="--anomaly: weeks to compare (4)")
+    add.add_argument("--page", metavar="URL", help="one page instead of the whole site")
+    add.add_argument(
+        "--min-sessions",
+        type=int,
+        default=200,
+        help="no verdict on less traffic than this in the window (200)",
+    )
+    _add_telling(add)
+    add.set_defaults(handler=add_command)
+
+
+def _add_condition(add: argparse.ArgumentParser) -> None:
+    """Exactly one condition: above, below, change or anomaly."""
     when = add.add_mutually_exclusive_group(required=True)
     when.add_argument("--above", type=float, metavar="X", help="fires above X (rates in %%)")
     when.add_argument("--below", type=float, metavar="X", help="fires below X")
@@ -37,16 +65,10 @@ def register(commands: Any) -> None:
         metavar="PCT",
         help="fires when a day is PCT %% off the same weekday's average",
     )
-    add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
-    add.add_argument("--days", type=int, default=7, help="window in days (7)")
-    add.add_argument("--weeks", type=int, default=4, help="--anomaly: weeks to compare (4)")
-    add.add_argument("--page", metavar="URL", help="one page instead of the whole site")
-    add.add_argument(
-        "--min-sessions",
-        type=int,
-        default=200,
-        help="no verdict on less traffic than this in the window (200)",
-    )
+
+
+def _add_telling(add: argparse.ArgumentParser) -> None:
+    """Where a verdict goes (one destination) and how often it is repeated."""
     where = add.add_mutually_exclusive_group(required=True)
     where.add_argument("--channel", metavar="C123")
     where.add_argument("--email", metavar="ADDR")
@@ -60,14 +82,6 @@ def register(commands: Any) -> None:
         help="while it holds, tell again after this long (24)",
     )
     tell.add_argument("--once", action="store_true", help="tell only when it starts to hold")
-    add.set_defaults(handler=add_command)
-
-    listing = sub.add_parser("list", help="rules and their last verdict")
-    listing.add_argument("--json", action="store_true")
-    listing.set_defaults(handler=list_command)
-    remove = sub.add_parser("remove", help="stop a rule")
-    remove.add_argument("id", type=int)
-    remove.set_defaults(handler=remove_command)
 
 
 def _spec(args: argparse.Namespace) -> RuleSpec:

@@ -1,37 +1,34 @@
-"""`claritybot demo`: the sandbox, a SQLite file and N simulated nights of snapshots."""
+"""`claritybot demo`: the sandbox, a SQLite file and N simulated nights of snapshots.
+
+The demo is an ordinary Runtime over the sandbox: its environment names the demo's SQLite
+file, the sandbox's URL and a demo-only key, and nothing else from the caller's, so a real
+SMTP server, Slack workspace or AI key is never touched by it.
+"""
 
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import httpx
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
-
-from reports.clarity.client import ClarityClient
+from bot.cli.runtime import Runtime
 from reports.clarity.sandbox import ClaritySandbox
 from reports.history.catalogue import get_metric
 from reports.ingest import sources
-from reports.ingest.outcomes import DONE
-from reports.ingest.scheduler import Scheduler, TickReport
-from reports.ingest.snapshot import SnapshotResult, Snapshotter
-from reports.templates import template_env
-from reports.textfmt import num, seconds, table
+from reports.ingest.scheduler import TickReport
+from reports.ingest.snapshot import SnapshotResult
 from reports.timezones import day_start, local_date, parse_timezone
 from store import repository
-from store.crypto import TokenCipher, generate_key
-from store.db import make_engine, session_scope
-from store.migrate import ensure_schema
-from store.models import MetricRow, QuotaCall, RankedRow, RunLog, Snapshot
-from store.quota import QuotaPolicy
-from store.vocab import DestinationKind, Outcome
+from store.crypto import generate_key
+from store.db import session_scope
+from store.vocab import DestinationKind
 
 DEMO_LABEL: Final = "Demo shop (sandbox)"
+DEMO_OWNER: Final = "demo"  # the worker name on the demo's claims and deliveries
 # One night of the demo runs this late, as if the server had been down: its snapshot is kept
 # and marked late with the window it really covered.
 LATE_NIGHT_DELAY: Final = timedelta(hours=7, minutes=30)
@@ -58,6 +55,70 @@ class DemoRun:
         return [r for report in self.reports for r in report.results]
 
 
+@dataclass(frozen=True)
+class _Nights:
+    """What the simulated nights left: the source, its timezone and each tick's report."""
+
+    source_id: int
+    timezone: str
+    created: datetime
+    reports: tuple[TickReport, ...]
+
+
+def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoRun:
+    """Simulate `days` nights of ticks ending last night; idempotent when run again."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key, key_created = _demo_key(out_dir)
+    db_path = out_dir / "claritybot.db"
+    with ClaritySandbox() as sandbox, closing(demo_runtime(db_path, key, sandbox.url)) as rt:
+        nights = _simulate(rt, sandbox, days=days, now=now, timezone=timezone)
+        source_id, outbox = nights.source_id, out_dir / "outbox"
+        charts = write_charts(rt, source_id, out_dir / "charts", days=min(days, 90), now=now)
+        digest = deliver_digest(rt, source_id, outbox, created=nights.created, now=now)
+        summary = demo_summary(rt, source_id, now)
+        alerts = demo_alerts(rt, source_id, outbox, now)
+    return DemoRun(
+        out_dir,
+        db_path,
+        source_id,
+        nights.timezone,
+        nights.reports,
+        key_created,
+        charts,
+        digest,
+        summary,
+        alerts,
+    )
+
+
+def demo_runtime(db_path: Path, key: str, clarity_url: str) -> Runtime:
+    """The normal composition root, configured for the demo's folder and the sandbox."""
+    environ = {
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "CLARITY_API_URL": clarity_url,
+        "CLARITY_TIMEOUT_SECONDS": "10",
+        "CLARITYBOT_SECRET_KEY": key,
+    }
+    return Runtime(environ=environ)
+
+
+def _simulate(
+    rt: Runtime, sandbox: ClaritySandbox, *, days: int, now: datetime, timezone: str
+) -> _Nights:
+    """Add the demo source (once), then tick once a night with the sandbox at that night."""
+    tz = parse_timezone(timezone)
+    created = day_start(local_date(now, tz) - timedelta(days=days), tz)
+    source_id = _demo_source(rt, sandbox.issue_token("demo"), timezone, created)
+    with session_scope(rt.engine) as session:  # a second run keeps the first run's timezone
+        tz = parse_timezone(repository.default_workspace(session=session).timezone)
+    reports = []
+    for night in _nights(local_date(now, tz), days, tz):
+        sandbox.set_now(night)
+        # Built per night so that its Clarity calls are recorded at that night, not today.
+        reports.append(rt.scheduler(night, owner=DEMO_OWNER).tick(night))
+    return _Nights(source_id, str(tz), created, tuple(reports))
+
+
 def _demo_key(out_dir: Path) -> tuple[str, bool]:
     path = out_dir / "secret.key"
     if path.exists():
@@ -68,15 +129,17 @@ def _demo_key(out_dir: Path) -> tuple[str, bool]:
     return key, True
 
 
-def _demo_source(engine: Engine, cipher: TokenCipher, token: str, tz: str, now: datetime) -> int:
-    with session_scope(engine) as session:
+def _demo_source(rt: Runtime, token: str, tz: str, now: datetime) -> int:
+    with session_scope(rt.engine) as session:
         workspace = repository.default_workspace(session=session)
         existing = [s for s in repository.list_sources(session=session) if s.label == DEMO_LABEL]
         if existing:
             return existing[0].id or 0
         workspace.timezone = tz
         session.add(workspace)
-    return sources.add_source(engine, cipher=cipher, label=DEMO_LABEL, raw_token=token, now=now)
+    return sources.add_source(
+        rt.engine, cipher=rt.cipher, label=DEMO_LABEL, raw_token=token, now=now
+    )
 
 
 def _nights(today: date, days: int, tz: ZoneInfo) -> list[datetime]:
@@ -93,79 +156,32 @@ def _nights(today: date, days: int, tz: ZoneInfo) -> list[datetime]:
     return nights
 
 
-def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoRun:
-    """Simulate `days` nights of ticks ending last night; idempotent when run again."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    key, key_created = _demo_key(out_dir)
-    cipher = TokenCipher(key)
-    db_path = out_dir / "claritybot.db"
-    engine = make_engine(f"sqlite:///{db_path}")
-    ensure_schema(engine)
-    tz = parse_timezone(timezone)
-    today = local_date(now, tz)
-    reports: list[TickReport] = []
-    with ClaritySandbox() as sandbox, httpx.Client(timeout=10.0) as http:
-        created = day_start(today - timedelta(days=days), tz)
-        source_id = _demo_source(engine, cipher, sandbox.issue_token("demo"), timezone, created)
-        with session_scope(engine) as session:
-            tz = parse_timezone(repository.default_workspace(session=session).timezone)
-        client = ClarityClient(http=http, base_url=sandbox.url)
-        snapshotter = Snapshotter(engine=engine, client=client, cipher=cipher, owner="demo")
-        scheduler = Scheduler(
-            engine=engine, snapshotter=snapshotter, policy=QuotaPolicy(), owner="demo"
-        )
-        for night in _nights(local_date(now, tz), days, tz):
-            sandbox.set_now(night)
-            reports.append(scheduler.tick(night))
-    charts = write_charts(engine, source_id, out_dir / "charts", days=min(days, 90), now=now)
-    digest = deliver_digest(engine, source_id, out_dir / "outbox", created=created, now=now)
-    summary, alerts = (
-        demo_summary(engine, source_id, now),
-        demo_alerts(engine, source_id, out_dir / "outbox", now),
-    )
-    engine.dispose()
-    return DemoRun(
-        out_dir,
-        db_path,
-        source_id,
-        str(tz),
-        tuple(reports),
-        key_created,
-        charts,
-        digest,
-        summary,
-        alerts,
-    )
-
-
-def demo_summary(engine: Engine, source_id: int, now: datetime) -> str:
+def demo_summary(rt: Runtime, source_id: int, now: datetime) -> str:
     """The written summary the digest carries (the template: the demo has no AI key)."""
-    from reports.render.ai import Summarizer
     from reports.render.facts import compute
 
     found = [
-        compute(engine, source_id=source_id, metric=get_metric(k), now=now, source_label=DEMO_LABEL)
+        compute(
+            rt.engine, source_id=source_id, metric=get_metric(k), now=now, source_label=DEMO_LABEL
+        )
         for k in ("sessions", "rage_click_rate")
     ]
-    return Summarizer(None).summarize(found).text
+    return rt.summarizer.summarize(found).text
 
 
 DEMO_RULES: Final = ("rage_click_rate above 1% over 7d", "sessions below 100 over 7d")
 
 
 def demo_alerts(
-    engine: Engine, source_id: int, outbox: Path, now: datetime
+    rt: Runtime, source_id: int, outbox: Path, now: datetime
 ) -> tuple[tuple[str, str, str], ...]:
     """Two rules on the demo data (one fires, one does not), evaluated as the worker would."""
-    from reports.alerts.evaluate import AlertEvaluator
     from reports.alerts.rules import add_rule, describe, list_rules, parse_rule
-    from reports.delivery.outbox import OutboxSender
-    from reports.render.charts import ChartMaker
 
-    if not list_rules(engine):
+    if not list_rules(rt.engine):
         for text in DEMO_RULES:
             add_rule(
-                engine,
+                rt.engine,
                 parse_rule(text.split()),
                 source_id=source_id,
                 workspace_id=None,
@@ -174,27 +190,23 @@ def demo_alerts(
                 now=now,
                 min_sessions=100,
             )
-    AlertEvaluator(
-        engine=engine, senders={DestinationKind.OUTBOX: OutboxSender()}, charts=ChartMaker()
-    ).tick(now)
-    return tuple((describe(r), r.state, r.state_reason or "") for r in list_rules(engine))
+    rt.alerts().tick(now)
+    return tuple((describe(r), r.state, r.state_reason or "") for r in list_rules(rt.engine))
 
 
 def deliver_digest(
-    engine: Engine, source_id: int, outbox: Path, *, created: datetime, now: datetime
+    rt: Runtime, source_id: int, outbox: Path, *, created: datetime, now: datetime
 ) -> Path | None:
     """Subscribe the outbox to a daily digest (once) and deliver what is due: an .eml to open."""
-    from reports.delivery.dispatch import Dispatcher
-    from reports.delivery.outbox import OutboxSender, eml_path
+    from reports.delivery.outbox import eml_path
     from reports.delivery.subscriptions import NewSubscription, list_subscriptions, subscribe
-    from reports.render.charts import ChartMaker
 
-    mine = [s for s in list_subscriptions(engine) if s.destination == str(outbox)]
+    mine = [s for s in list_subscriptions(rt.engine) if s.destination == str(outbox)]
     sub = (
         mine[0]
         if mine
         else subscribe(
-            engine,
+            rt.engine,
             NewSubscription(
                 source_id=source_id,
                 metrics=["digest", "sessions", "rage_click_rate"],
@@ -207,12 +219,7 @@ def deliver_digest(
             now=created,
         )
     )
-    Dispatcher(
-        engine=engine,
-        senders={DestinationKind.OUTBOX: OutboxSender()},
-        owner="demo",
-        charts=ChartMaker(),
-    ).tick(now)
+    rt.dispatcher(DEMO_OWNER).tick(now)
     found = sorted(outbox.glob(f"{eml_path(sub, '').stem}*.eml"))
     return found[-1] if found else None
 
@@ -227,16 +234,14 @@ CATEGORY_CHARTS: Final = {
 
 
 def write_charts(
-    engine: Engine, source_id: int, folder: Path, *, days: int, now: datetime
+    rt: Runtime, source_id: int, folder: Path, *, days: int, now: datetime
 ) -> tuple[tuple[Path, str], ...]:
     """Render a chart per metric category and the digest; return (file, alt text) pairs."""
-    from reports.render.charts import ChartMaker  # matplotlib loads only when charts are drawn
-
     folder.mkdir(parents=True, exist_ok=True)
-    maker, written = ChartMaker(), []
+    maker, written = rt.charts, []
     for category, key in CATEGORY_CHARTS.items():
         chart = maker.metric_chart(
-            engine,
+            rt.engine,
             source_id=source_id,
             metric=get_metric(key),
             days=days,
@@ -247,154 +252,8 @@ def write_charts(
         path.write_bytes(chart.png)
         written.append((path, chart.alt_text))
     digest = maker.digest_chart(
-        engine, source_id=source_id, days=days, now=now, title=f"{DEMO_LABEL} — last {days} days"
+        rt.engine, source_id=source_id, days=days, now=now, title=f"{DEMO_LABEL} — last {days} days"
     )
     (folder / "digest.png").write_bytes(digest.png)
     written.append((folder / "digest.png", digest.alt_text))
     return tuple(written)
-
-
-def _days_table(session: Session, source_id: int) -> str:
-    query = (
-        select(MetricRow, Snapshot)
-        .join(Snapshot, col(Snapshot.id) == col(MetricRow.snapshot_id))
-        .where(MetricRow.source_id == source_id, MetricRow.fetch_group == "overall")
-        .order_by(col(MetricRow.local_date))
-    )
-    rows = [
-        [
-            f"{r.local_date}{'*' if snap.late else ''}{'~' if snap.estimated else ''}",
-            num(r.sessions),
-            num(r.distinct_users),
-            num(r.bot_sessions),
-            num(r.pages_per_session, 2),
-            num(r.scroll_depth, 1, " %"),
-            seconds(r.engagement_time_ms),
-            num(r.rage_clicks),
-            num(r.dead_clicks),
-            num(r.quick_backs),
-        ]
-        for r, snap in session.exec(query).all()
-    ]
-    headers = [
-        "date",
-        "sessions",
-        "users",
-        "bots",
-        "pages/s",
-        "scroll",
-        "active",
-        "rage",
-        "dead",
-        "quick-backs",
-    ]
-    return table(headers, rows)
-
-
-def _latest(session: Session, source_id: int, group: str) -> date | None:
-    return session.exec(
-        select(func.max(Snapshot.local_date)).where(
-            Snapshot.source_id == source_id, Snapshot.fetch_group == group
-        )
-    ).one()
-
-
-def _slices(session: Session, source_id: int, group: str, limit: int) -> list[MetricRow]:
-    day = _latest(session, source_id, group)
-    query = (
-        select(MetricRow)
-        .where(
-            MetricRow.source_id == source_id,
-            MetricRow.fetch_group == group,
-            MetricRow.local_date == day,
-        )
-        .order_by(col(MetricRow.sessions).desc())
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
-
-
-def _ranked(session: Session, source_id: int, list_name: str, limit: int) -> list[RankedRow]:
-    day = _latest(session, source_id, "overall")
-    query = (
-        select(RankedRow)
-        .where(
-            RankedRow.source_id == source_id,
-            RankedRow.list_name == list_name,
-            RankedRow.local_date == day,
-        )
-        .order_by(col(RankedRow.rank))
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
-
-
-def _ledger(session: Session) -> list[tuple[date, int]]:
-    query = select(col(QuotaCall.utc_day), func.count()).group_by(col(QuotaCall.utc_day))
-    return [(day, n) for day, n in session.exec(query.order_by(col(QuotaCall.utc_day))).all()]
-
-
-def _devices_table(session: Session, source_id: int) -> str:
-    rows = [
-        [
-            d.device or "(none)",
-            num(d.sessions),
-            num(d.bot_sessions),
-            num(d.rage_clicks),
-            num(d.rage_clicks_sessions_pct, 2, " %"),
-            num(d.dead_clicks),
-            num(d.quick_backs),
-        ]
-        for d in _slices(session, source_id, "devices", 6)
-    ]
-    headers = ["device", "sessions", "bots", "rage", "rage sessions", "dead", "quick-backs"]
-    return table(headers, rows)
-
-
-def _runs_table(session: Session, source_id: int) -> str:
-    query = (
-        select(RunLog)
-        .where(RunLog.source_id == source_id)
-        .where((col(RunLog.outcome) != Outcome.STORED) | col(RunLog.late) | col(RunLog.estimated))
-        .order_by(col(RunLog.id))
-    )
-    # One line per day and outcome (groups joined): `claritybot runs` has every attempt.
-    lines: dict[tuple[date, str], list[str]] = {}
-    for e in session.exec(query).all():
-        outcome = e.outcome + (" (late)" if e.late else "")
-        line = lines.setdefault(
-            (e.local_date, outcome),
-            [f"{e.started_at:%Y-%m-%d %H:%M}", str(e.local_date), "", outcome, "0", e.error or ""],
-        )
-        line[2] = f"{line[2]}, {e.fetch_group}" if line[2] else e.fetch_group
-        line[4] = str(int(line[4]) + e.calls)
-    if not lines:
-        return "  (every run was on time)"
-    headers = ["run at (UTC)", "day", "groups", "outcome", "calls", "why"]
-    return table(headers, list(lines.values()), align="llllrl")
-
-
-def render_summary(run: DemoRun) -> str:
-    """Render the readable summary of a demo run from what is stored."""
-    outcomes = [o for r in run.results for o in r.outcomes]
-    engine = make_engine(f"sqlite:///{run.db_path}")
-    with Session(engine) as session:
-        context = {
-            "run": run,
-            "label": DEMO_LABEL,
-            "calls": sum(report.calls for report in run.reports),
-            "stored": sum(1 for o in outcomes if o.status == Outcome.STORED)
-            + sum(1 for r in run.results for x in r.recovered if x.status == Outcome.RECOVERED),
-            "kept": sum(1 for o in outcomes if o.status == Outcome.ALREADY_STORED),
-            "problems": [o for o in outcomes if o.status not in DONE],
-            "days": _days_table(session, run.source_id),
-            "pages": _ranked(session, run.source_id, "popular_page", 5),
-            "titles": _ranked(session, run.source_id, "page_title", 3),
-            "devices": _devices_table(session, run.source_id),
-            "runs": _runs_table(session, run.source_id),
-            "channels": _slices(session, run.source_id, "channels", 7),
-            "ledger": _ledger(session)[-5:],
-            "rows": session.exec(select(func.count()).select_from(MetricRow)).one(),
-        }
-    engine.dispose()
-    return template_env().get_template("demo_summary.txt").render(**context)

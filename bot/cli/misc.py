@@ -1,4 +1,4 @@
-"""`claritybot demo`, `keygen`, `migrate` and `sandbox`."""
+"""`claritybot demo`, `keygen`, `migrate`, `sandbox` and `serve`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, UsageError
+from reports.settings import SlackSettings
 from store.crypto import generate_key
 from store.db import make_engine
 from store.migrate import upgrade
@@ -17,7 +18,6 @@ if TYPE_CHECKING:  # the Slack stack loads only for `serve`, like the imports in
     from slack_bolt import App
 
     from bot.slack.services import SlackServices
-    from bot.slack.settings import SlackSettings
 
 
 def register(commands: Any) -> None:
@@ -44,37 +44,32 @@ def register(commands: Any) -> None:
 
 def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
     """Run the Slack app until interrupted."""
+    from bot.slack.serve import serve_http, serve_socket_mode
+    from bot.slack.unsubscribe import Unsubscribe
+
+    slack = rt.settings.slack.for_serving()
+    services = rt.slack_services()
+    # Email digests' one-click unsubscribe links land here (HTTP mode).
+    unsubscribe = Unsubscribe(engine=rt.engine, links=rt.links, clock=rt.clock)
+    if slack.multi_workspace:
+        app = multi_workspace_app(services, slack)
+    else:
+        app = single_workspace_app(services, slack)
+    if slack.app_token:
+        serve_socket_mode(app, slack.app_token)
+    else:
+        serve_http(app, host=slack.host, port=slack.port, unsubscribe=unsubscribe)
+    return 0
+
+
+def single_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
+    """The Slack app for one workspace, with SLACK_BOT_TOKEN (checked by Bolt at start)."""
     from bot.slack.app import create_app
     from bot.slack.posting import web_client
-    from bot.slack.serve import serve_http, serve_socket_mode
-    from bot.slack.services import SlackServices
-    from bot.slack.settings import SlackSettings
-    from bot.slack.unsubscribe import Unsubscribe
-    from reports.clarity.client import ClarityClient
-    from reports.delivery.email import Links
 
-    slack = SlackSettings.from_env(rt.environ)
-    services = SlackServices(
-        engine=rt.engine,
-        cipher=rt.cipher,
-        clarity=ClarityClient(http=rt.http, base_url=rt.settings.clarity_api_url),
-        clock=rt.clock,
-        policy=rt.settings.quota,
-    )
-    # Email digests' one-click unsubscribe links land here (HTTP mode).
-    links = Links(rt.environ.get("PUBLIC_URL", "").strip(), rt.cipher)
-    unsubscribe = Unsubscribe(engine=rt.engine, links=links, clock=rt.clock)
-    if slack.multi_workspace:
-        serve_http(
-            multi_workspace_app(services, slack),
-            host=slack.host,
-            port=slack.port,
-            unsubscribe=unsubscribe,
-        )
-        return 0
     client = web_client(slack.bot_token, slack.api_url)
     try:  # Bolt checks the token with auth.test before serving anything
-        app = create_app(
+        return create_app(
             services,
             signing_secret=slack.signing_secret or "socket-mode",
             client=client,
@@ -85,11 +80,6 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
             f"Slack did not accept SLACK_BOT_TOKEN or could not be reached at {slack.api_url} "
             f"({type(exc).__name__}). Check the token, SLACK_API_URL and the network."
         ) from None
-    if slack.app_token:
-        serve_socket_mode(app, slack.app_token)
-    else:
-        serve_http(app, host=slack.host, port=slack.port, unsubscribe=unsubscribe)
-    return 0
 
 
 def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
@@ -112,7 +102,8 @@ def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run the demo and print its summary."""
     # Imported here, not at the top: `tick` and `worker` start faster without the sandbox.
-    from bot.cli.demo import render_summary, run_demo
+    from bot.cli.demo import run_demo
+    from bot.cli.demo_text import render_summary
 
     if not 1 <= args.days <= 400:
         raise UsageError("--days must be between 1 and 400.")

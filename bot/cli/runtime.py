@@ -25,9 +25,15 @@ from store.migrate import ensure_schema
 from store.vocab import DestinationKind
 
 if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
+    from openai import OpenAI
+
     from bot.slack.clients import WorkspaceClients
+    from bot.slack.services import SlackServices
     from reports.alerts.evaluate import AlertEvaluator
     from reports.delivery.dispatch import Dispatcher
+    from reports.delivery.email import Links
+    from reports.render.ai import Summarizer
+    from reports.render.charts import ChartMaker
 
 
 def parse_now(text: str | None, err: TextIO) -> datetime:
@@ -48,7 +54,10 @@ def parse_now(text: str | None, err: TextIO) -> datetime:
 
 @dataclass
 class Runtime:
-    """Lazily built collaborators, so `claritybot keygen` needs no database."""
+    """The composition root of one process: settings read once, every client built once.
+
+    Each collaborator is built on first use, so `claritybot keygen` needs no database.
+    """
 
     environ: Mapping[str, str]
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -78,97 +87,139 @@ class Runtime:
         timeout = httpx.Timeout(self.settings.clarity_timeout, connect=10.0)
         return httpx.Client(timeout=timeout, headers={"User-Agent": "claritybot"})
 
+    @cached_property
+    def clarity(self) -> ClarityClient:
+        """The Clarity Data Export API client."""
+        return ClarityClient(http=self.http, base_url=self.settings.clarity_api_url)
+
+    @cached_property
+    def charts(self) -> ChartMaker:
+        """The chart renderer (matplotlib loads here, for the commands that draw)."""
+        from reports.render.charts import ChartMaker
+
+        return ChartMaker()
+
+    @cached_property
+    def openai(self) -> OpenAI | None:
+        """The OpenAI client, when OPENAI_API_KEY is set (openai is imported only then)."""
+        from reports.render.ai import openai_client
+
+        ai = self.settings.ai
+        return openai_client(ai) if ai is not None else None
+
+    @cached_property
+    def summarizer(self) -> Summarizer:
+        """Report summaries: the template, phrased by the model when a key is set."""
+        from reports.render.ai import Summarizer
+
+        ai = self.settings.ai
+        return Summarizer(self.openai, model=ai.model) if ai else Summarizer(None)
+
+    @cached_property
+    def links(self) -> Links:
+        """Signed unsubscribe links at PUBLIC_URL."""
+        from reports.delivery.email import Links
+
+        return Links(self.settings.public_url, self.cipher)
+
     def snapshotter(self, now: datetime | None, *, owner: str | None = None) -> Snapshotter:
         """A Snapshotter whose call times are `now` when given, else the runtime's clock."""
-        client = ClarityClient(http=self.http, base_url=self.settings.clarity_api_url)
         return Snapshotter(
             engine=self.engine,
-            client=client,
+            client=self.clarity,
             cipher=self.cipher,
             policy=self.settings.quota,
             clock=(lambda: now) if now is not None else self.clock,
             owner=owner,
         )
 
-    def scheduler(self, now: datetime | None = None) -> Scheduler:
+    def scheduler(self, now: datetime | None = None, *, owner: str | None = None) -> Scheduler:
         """A Scheduler for this process (one owner name for all its claims)."""
-        owner = process_owner()
+        owner = owner or process_owner()
         return Scheduler(
             engine=self.engine,
             snapshotter=self.snapshotter(now, owner=owner),
             policy=self.settings.quota,
             owner=owner,
-            notifier=self._notifier(),
+            notifier=self.notifier,
         )
 
     @cached_property
     def senders(self) -> dict[str, Any]:
         """Every destination this environment can reach, built once for reports and alerts."""
-        from reports.delivery.email import EmailSender, SmtpSender, SmtpSettings
+        from reports.delivery.email import EmailSender, SmtpSender
         from reports.delivery.outbox import OutboxSender
 
         senders: dict[str, Any] = {DestinationKind.OUTBOX: OutboxSender()}
-        smtp = SmtpSettings.from_env(self.environ)
-        if smtp is not None:
-            senders[DestinationKind.EMAIL] = EmailSender(SmtpSender(smtp))
-        if clients := self._slack_clients():
+        if self.settings.smtp is not None:
+            senders[DestinationKind.EMAIL] = EmailSender(SmtpSender(self.settings.smtp))
+        if self.slack_clients is not None:
             from bot.slack.deliver import SlackSender
 
-            senders[DestinationKind.SLACK] = SlackSender(clients)
+            senders[DestinationKind.SLACK] = SlackSender(self.slack_clients)
         return senders
 
     def dispatcher(self, owner: str | None = None) -> Dispatcher:
         """The delivery dispatcher, with every destination this environment can reach."""
         from reports.delivery.dispatch import Dispatcher
-        from reports.delivery.email import Links
-        from reports.render.ai import AiSettings, Summarizer
-        from reports.render.charts import ChartMaker
 
-        public = self.environ.get("PUBLIC_URL", "").strip()
-        links = Links(public, self.cipher) if public else None
-        summarizer = Summarizer(AiSettings.from_env(self.environ))
         return Dispatcher(
             engine=self.engine,
             senders=self.senders,
             owner=owner or process_owner(),
-            charts=ChartMaker(),
-            notifier=self._notifier(),
-            links=links,
-            summarizer=summarizer,
+            charts=self.charts,
+            notifier=self.notifier,
+            links=self.links if self.settings.public_url else None,
+            summarizer=self.summarizer,
         )
 
     def alerts(self) -> AlertEvaluator:
         """The alert evaluator, telling the same destinations the dispatcher reaches."""
         from reports.alerts.evaluate import AlertEvaluator
-        from reports.render.charts import ChartMaker
 
         return AlertEvaluator(
-            engine=self.engine, senders=self.senders, charts=ChartMaker(), notifier=self._notifier()
+            engine=self.engine, senders=self.senders, charts=self.charts, notifier=self.notifier
         )
 
-    def _slack_clients(self) -> WorkspaceClients | None:
+    @cached_property
+    def slack_clients(self) -> WorkspaceClients | None:
         """Slack for the worker: the one bot token, or each OAuth install's; None without."""
-        token = self.environ.get("SLACK_BOT_TOKEN", "").strip()
-        client_id = self.environ.get("SLACK_CLIENT_ID", "").strip()
-        if not token and not client_id:
+        slack = self.settings.slack
+        if not slack.reachable:
             return None
         from bot.slack.clients import WorkspaceClients
 
-        api = self.environ.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
-        return WorkspaceClients(self.engine, api_url=api, bot_token=token, client_id=client_id)
+        return WorkspaceClients(
+            self.engine, api_url=slack.api_url, bot_token=slack.bot_token, client_id=slack.client_id
+        )
 
-    def _notifier(self) -> Notifier:
-        """DM owners in Slack when a bot token is configured; otherwise log."""
-        clients = self._slack_clients()
-        if clients is None:
+    @cached_property
+    def notifier(self) -> Notifier:
+        """DM owners in Slack when Slack is configured; otherwise log."""
+        if self.slack_clients is None:
             return LogNotifier()
         from bot.slack.notify import SlackNotifier
 
-        return SlackNotifier(engine=self.engine, clients=clients)
+        return SlackNotifier(engine=self.engine, clients=self.slack_clients)
+
+    def slack_services(self) -> SlackServices:
+        """What the Slack app's listeners need, from this runtime's clients."""
+        from bot.slack.services import SlackServices
+
+        return SlackServices(
+            engine=self.engine,
+            cipher=self.cipher,
+            clarity=self.clarity,
+            clock=self.clock,
+            policy=self.settings.quota,
+            charts=self.charts,
+        )
 
     def close(self) -> None:
         """Release connections."""
-        if "http" in self.__dict__:
-            self.http.close()
+        for name in ("http", "openai"):
+            client = self.__dict__.get(name)
+            if client is not None:
+                client.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

@@ -17,6 +17,24 @@ from store.vocab import DestinationKind, Frequency
 
 def register(commands: Any) -> None:
     """Add the subscription subcommands."""
+    _register_subscribe(commands)
+    listing = commands.add_parser("subscriptions", help="list scheduled reports")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--all", action="store_true", help="include stopped ones")
+    listing.set_defaults(handler=list_subscriptions)
+
+    stop = commands.add_parser("unsubscribe", help="stop a scheduled report (history is kept)")
+    stop.add_argument("id", type=int)
+    stop.set_defaults(handler=unsubscribe)
+
+    sent = commands.add_parser("deliveries", help="the delivery ledger: sent, retrying, failed")
+    sent.add_argument("--json", action="store_true", help="machine-readable output")
+    sent.add_argument("--limit", type=int, default=50)
+    sent.set_defaults(handler=deliveries)
+
+
+def _register_subscribe(commands: Any) -> None:
+    """`subscribe`: what, where to, and when."""
     add = commands.add_parser("subscribe", help="send a report on a schedule; prints its id")
     add.add_argument("--source", type=int, required=True, help="source id")
     add.add_argument(
@@ -48,20 +66,6 @@ def register(commands: Any) -> None:
         help="send nothing for a period without data (default: say so)",
     )
     add.set_defaults(handler=subscribe)
-
-    listing = commands.add_parser("subscriptions", help="list scheduled reports")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
-    listing.add_argument("--all", action="store_true", help="include stopped ones")
-    listing.set_defaults(handler=list_subscriptions)
-
-    stop = commands.add_parser("unsubscribe", help="stop a scheduled report (history is kept)")
-    stop.add_argument("id", type=int)
-    stop.set_defaults(handler=unsubscribe)
-
-    sent = commands.add_parser("deliveries", help="the delivery ledger: sent, retrying, failed")
-    sent.add_argument("--json", action="store_true", help="machine-readable output")
-    sent.add_argument("--limit", type=int, default=50)
-    sent.set_defaults(handler=deliveries)
 
 
 def subscribe(args: argparse.Namespace, rt: Runtime) -> int:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import shlex
+from collections.abc import Callable
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from bot.slack import actions
+from bot.slack import commands, scheduled
 from bot.slack import subscribe as subscribe_ui
+from bot.slack.calls import Call, Reply, safely
 from bot.slack.chartmsg import ACTION_PATTERN
 from bot.slack.forms import (
     connect_view,
@@ -30,10 +32,11 @@ from reports.delivery import subscriptions
 
 log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
-SUBCOMMANDS: Final = frozenset(
-    "help connect status sources metrics chart timezone disconnect refresh doctor subscribe "
-    "unsubscribe alert".split()
-)
+# Answered by the ack itself: no lazy listener, no database.
+ACK_ANSWERS: Final[dict[str, Callable[[], str]]] = {
+    "help": lambda: HELP,
+    "metrics": lambda: commands.metrics().text,
+}
 ACKS: Final = {
     "chart": "Drawing the chart…",
     "connect": "Checking the token…",
@@ -84,69 +87,71 @@ def create_app(
     return app
 
 
+def _connect(call: Call) -> Reply:
+    """Connect with a token, or open the form (trigger ids last 3 s, so at once)."""
+    if not call.args:
+        call.client.views_open(trigger_id=call.command["trigger_id"], view=connect_view())
+        return Reply("")
+    token, label = call.args[0], " ".join(call.args[1:])
+    return commands.connect(call.services, call.workspace, call.user, token, label)
+
+
+def _subscribe(call: Call) -> Reply:
+    """Subscribe from the inline words, or open the form."""
+    services, client, workspace = call.services, call.client, call.workspace
+    if not call.args:
+        trigger = call.command["trigger_id"]
+        return open_subscribe_form(services, client, workspace, trigger, call.channel)
+    return scheduled.subscribe(services, client, workspace, call.user, call.channel, call.args)
+
+
+# `/clarity <subcommand>` → what does the work, once acknowledged, in a lazy listener.
+SUBCOMMANDS: Final[dict[str, Callable[[Call], Reply]]] = {
+    "connect": _connect,
+    "status": lambda c: commands.status(c.services, c.workspace),
+    "sources": lambda c: commands.status(c.services, c.workspace),
+    "timezone": lambda c: commands.timezone(c.services, c.workspace, c.rest),
+    "disconnect": lambda c: commands.disconnect(c.services, c.workspace, c.rest),
+    "refresh": lambda c: commands.refresh(c.services, c.workspace, c.rest),
+    "doctor": lambda c: commands.doctor(c.services, c.client, c.workspace, c.channel),
+    "chart": lambda c: commands.chart(c.services, c.poster, c.workspace, c.channel, c.args),
+    "subscribe": _subscribe,
+    "unsubscribe": lambda c: scheduled.unsubscribe(c.services, c.workspace, c.args),
+    "alert": lambda c: scheduled.alert(c.services, c.workspace, c.user, c.channel, c.args),
+}
+
+
+def answered_in_ack(command: dict[str, Any]) -> bool:
+    """True for what the ack answers: help, metrics and words that are no subcommand."""
+    sub, _ = split(command.get("text", ""))
+    return sub not in SUBCOMMANDS
+
+
+def ack_only(ack: Ack, command: dict[str, Any]) -> None:
+    """Answer help and metrics, or say the subcommand is unknown."""
+    sub, _ = split(command.get("text", ""))
+    answer = ACK_ANSWERS.get(sub)
+    ack(text=answer() if answer else usage(f"I don't know `{sub[:40]}`."))
+
+
+def ack_clarity(ack: Ack, command: dict[str, Any]) -> None:
+    """Acknowledge at once, saying what is being done."""
+    sub, args = split(command.get("text", ""))
+    if sub in ("connect", "subscribe") and not args:
+        ack()  # the lazy listener opens the form at once (trigger ids last 3 s)
+    else:
+        ack(text=ACKS.get(sub, ""))
+
+
 def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
     """Wire `/clarity`: a fast ack for every subcommand, the work in a lazy listener."""
-
-    def answered_in_ack(command: dict[str, Any]) -> bool:
-        sub, _ = split(command.get("text", ""))
-        return sub in ("help", "metrics") or sub not in SUBCOMMANDS
-
-    def ack_only(ack: Ack, command: dict[str, Any]) -> None:
-        sub, _ = split(command.get("text", ""))
-        if sub == "help":
-            ack(text=HELP)
-        elif sub == "metrics":
-            ack(text=actions.metrics().text)
-        else:
-            ack(text=usage(f"I don't know `{sub[:40]}`."))
-
-    def ack_clarity(ack: Ack, command: dict[str, Any]) -> None:
-        sub, args = split(command.get("text", ""))
-        if sub in ("connect", "subscribe") and not args:
-            ack()  # the lazy listener opens the form at once (trigger ids last 3 s)
-        else:
-            ack(text=ACKS.get(sub, ""))
 
     def work(
         command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         sub, args = split(command.get("text", ""))
-        if sub == "connect" and not args:
-            client.views_open(trigger_id=command["trigger_id"], view=connect_view())
-            return
-        workspace = workspace_of(services, context)
-        user, channel = command.get("user_id", ""), command.get("channel_id", "")
-        if sub == "subscribe" and not args:
-            reply_with(
-                respond,
-                actions.safely(
-                    sub,
-                    lambda: open_subscribe_form(
-                        services, client, workspace, command["trigger_id"], channel
-                    ),
-                ),
-            )
-            return
-        handlers = {
-            "connect": lambda: actions.connect(
-                services, workspace, user, args[0], " ".join(args[1:])
-            ),
-            "status": lambda: actions.status(services, workspace),
-            "sources": lambda: actions.status(services, workspace),
-            "timezone": lambda: actions.timezone(services, workspace, " ".join(args)),
-            "disconnect": lambda: actions.disconnect(services, workspace, " ".join(args)),
-            "refresh": lambda: actions.refresh(services, workspace, " ".join(args)),
-            "doctor": lambda: actions.doctor(services, client, workspace, channel),
-            "chart": lambda: actions.chart(
-                services, Poster(client, pacer=pacer), workspace, channel, args
-            ),
-            "subscribe": lambda: actions.subscribe(
-                services, client, workspace, user, channel, args
-            ),
-            "unsubscribe": lambda: actions.unsubscribe(services, workspace, args),
-            "alert": lambda: actions.alert(services, workspace, user, channel, args),
-        }
-        reply_with(respond, actions.safely(sub, handlers[sub]))
+        call = Call(services, client, Poster(client, pacer=pacer), context, command, args)
+        reply_with(respond, safely(sub, lambda: SUBCOMMANDS[sub](call)))
 
     # Registered first: what the ack itself answers never starts a lazy listener (Bolt copies
     # the whole request for one, a third of the cost of a request).
@@ -163,9 +168,9 @@ def register_buttons(app: App, services: SlackServices, pacer: Pacer) -> None:
     def work(
         body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        reply = actions.safely(
+        reply = safely(
             "chart",
-            lambda: actions.redraw(
+            lambda: commands.redraw(
                 services, Poster(client, pacer=pacer), workspace_of(services, context), body
             ),
         )

@@ -7,9 +7,9 @@ from typing import Any, Final
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.slack import actions
+from bot.slack import commands, scheduled
 from bot.slack import subscribe as subscribe_ui
-from bot.slack.actions import Reply
+from bot.slack.calls import Reply, safely
 from bot.slack.services import SlackServices
 from reports.clarity.tokens import check_token
 from reports.delivery import subscriptions
@@ -96,9 +96,9 @@ def register_views(app: App, services: SlackServices) -> None:
             return  # the form showed the error and stayed open
         user = body["user"]["id"]
         workspace = workspace_of(services, context)
-        reply = actions.safely(
+        reply = safely(
             "connect",
-            lambda: actions.connect(
+            lambda: commands.connect(
                 services, workspace, user, _field(view, "token"), _field(view, "label")
             ),
         )
@@ -109,14 +109,14 @@ def register_views(app: App, services: SlackServices) -> None:
 
 def open_subscribe_form(
     services: SlackServices, client: WebClient, workspace: int, trigger_id: str, channel: str
-) -> actions.Reply:
+) -> Reply:
     """Open the subscribe form, or say that a project must be connected first."""
     with session_scope(services.engine) as session:
         mine = list(repository.list_sources(session=session, workspace_id=workspace))
     if not mine:
-        return actions.Reply("Connect a Clarity project first: `/clarity connect`.")
+        return Reply("Connect a Clarity project first: `/clarity connect`.")
     client.views_open(trigger_id=trigger_id, view=subscribe_ui.subscribe_view(mine, channel))
-    return actions.Reply("")
+    return Reply("")
 
 
 def form_problem(view: dict[str, Any], user: str) -> tuple[str, str] | None:
@@ -149,9 +149,9 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         if form_problem(view, user) is not None:
             return  # the form showed the error and stayed open
-        reply = actions.safely(
+        reply = safely(
             "subscribe",
-            lambda: actions.subscribe_form(
+            lambda: scheduled.subscribe_form(
                 services, workspace_of(services, context), subscribe_ui.from_view(view, user)
             ),
         )
@@ -162,9 +162,9 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
 
     def work_stop(body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         value = body["actions"][0].get("value", "")
-        reply = actions.safely(
+        reply = safely(
             "unsubscribe",
-            lambda: actions.unsubscribe(services, workspace_of(services, context), [value]),
+            lambda: scheduled.unsubscribe(services, workspace_of(services, context), [value]),
         )
         reply_with(respond, reply)
 

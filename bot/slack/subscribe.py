@@ -154,15 +154,6 @@ def request_from(parsed: Parsed, source: Source, user: str) -> subs.NewSubscript
 
 def subscribe_view(sources: list[Source], channel: str) -> dict[str, Any]:
     """The subscribe form: project, metrics, frequency, channel or email, time."""
-    from reports.history.catalogue import CATALOGUE
-
-    def option(text: str, value: str) -> dict[str, Any]:
-        return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
-
-    metric_options = [
-        option("Digest (six key metrics)", subs.DIGEST),
-        *(option(m.label, m.key) for m in CATALOGUE),
-    ][:100]
     return {
         "type": "modal",
         "callback_id": SUBSCRIBE_VIEW,
@@ -170,35 +161,10 @@ def subscribe_view(sources: list[Source], channel: str) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "Subscribe"},
         "submit": {"type": "plain_text", "text": "Subscribe"},
         "blocks": [
-            _select("project", "Project", [option(s.label, str(s.id)) for s in sources]),
-            _block(
-                "metrics",
-                "Metrics",
-                {
-                    "type": "multi_static_select",
-                    "action_id": "value",
-                    "options": metric_options,
-                    "max_selected_items": 6,
-                },
-            ),
-            _select("frequency", "How often", [option(f.capitalize(), f) for f in FREQUENCIES]),
-            _block(
-                "channel",
-                "Channel",
-                {
-                    "type": "conversations_select",
-                    "action_id": "value",
-                    "default_to_current_conversation": True,
-                    "filter": {"include": ["public", "private"]},
-                },
-                optional=True,
-            ),
-            _block(
-                "email",
-                "…or email address",
-                {"type": "plain_text_input", "action_id": "value"},
-                optional=True,
-            ),
+            _select("project", "Project", [_option(s.label, str(s.id)) for s in sources]),
+            _metrics_block(),
+            _select("frequency", "How often", [_option(f.capitalize(), f) for f in FREQUENCIES]),
+            *_destination_blocks(),
             _block(
                 "time",
                 "Send at (local time)",
@@ -206,6 +172,42 @@ def subscribe_view(sources: list[Source], channel: str) -> dict[str, Any]:
             ),
         ],
     }
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
+
+
+def _metrics_block() -> dict[str, Any]:
+    """Up to six metrics of the catalogue, the digest first."""
+    from reports.history.catalogue import CATALOGUE
+
+    options = [
+        _option("Digest (six key metrics)", subs.DIGEST),
+        *(_option(m.label, m.key) for m in CATALOGUE),
+    ][:100]
+    element = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "options": options,
+        "max_selected_items": 6,
+    }
+    return _block("metrics", "Metrics", element)
+
+
+def _destination_blocks() -> list[dict[str, Any]]:
+    """A channel (the one the command was typed in, by default) or an email address."""
+    channel = {
+        "type": "conversations_select",
+        "action_id": "value",
+        "default_to_current_conversation": True,
+        "filter": {"include": ["public", "private"]},
+    }
+    email = {"type": "plain_text_input", "action_id": "value"}
+    return [
+        _block("channel", "Channel", channel, optional=True),
+        _block("email", "…or email address", email, optional=True),
+    ]
 
 
 def _select(block: str, label: str, options: list[dict[str, Any]]) -> dict[str, Any]:

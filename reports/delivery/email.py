@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Final
-from urllib.parse import unquote, urlsplit
 
 from reports.delivery.compose import Report
-from reports.errors import ConfigError, DeliveryError
+from reports.errors import DeliveryError
+from reports.settings import SmtpSettings
 from reports.templates import template_env
 from store.crypto import TokenCipher
 from store.models import Subscription
@@ -69,39 +68,6 @@ def build_message(
             filename=f"chart-{n + 1}-{chart.key}.png",
         )
     return msg
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to send mail."""
-
-    host: str
-    port: int
-    tls: str  # "ssl" (smtps://) or "starttls" (smtp://, used when the server offers it)
-    username: str | None
-    password: str | None = field(repr=False)  # never in a repr, a log or a traceback
-    mail_from: str = ""
-    timeout: float = 30.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> SmtpSettings | None:
-        """Read SMTP_URL, SMTP_USERNAME, SMTP_PASSWORD and MAIL_FROM; None without SMTP_URL."""
-        url = environ.get("SMTP_URL", "").strip()
-        if not url:
-            return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ConfigError("SMTP_URL must look like smtp://host:587 or smtps://host:465.")
-        mail_from = environ.get("MAIL_FROM", "").strip()
-        if "@" not in mail_from:
-            raise ConfigError("MAIL_FROM must be the sender address, e.g. reports@example.com.")
-        user = environ.get("SMTP_USERNAME") or (unquote(parts.username) if parts.username else None)
-        password = environ.get("SMTP_PASSWORD") or (
-            unquote(parts.password) if parts.password else None
-        )
-        tls = "ssl" if parts.scheme == "smtps" else "starttls"
-        port = parts.port or (465 if tls == "ssl" else 587)
-        return cls(parts.hostname, port, tls, user, password, mail_from)
 
 
 class SmtpSender:

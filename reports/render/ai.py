@@ -10,42 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from reports.render.facts import Facts
 from reports.render.summary import deterministic_all
+from reports.settings import DEFAULT_MODEL, AiSettings
 from reports.templates import template_env
 
+if TYPE_CHECKING:  # openai loads only when a key is set: most installs never need it
+    from openai import OpenAI
+
 log = logging.getLogger(__name__)
-DEFAULT_MODEL: Final = "gpt-4o-mini"
-DEFAULT_TIMEOUT: Final = 10.0
 # A number as people write it: 1,234 · 2.9 · 1.2k · -12 (the sign is dropped: "down 12 %").
 _NUMBER: Final = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(k\b)?")
-
-
-@dataclass(frozen=True)
-class AiSettings:
-    """How to reach an OpenAI-compatible API."""
-
-    api_key: str = field(repr=False)  # never in a repr, a log or a traceback
-    base_url: str | None = None
-    model: str = DEFAULT_MODEL
-    timeout: float = DEFAULT_TIMEOUT
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> AiSettings | None:
-        """OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_MODEL; None without a key."""
-        key = environ.get("OPENAI_API_KEY", "").strip()
-        if not key:
-            return None
-        return cls(
-            key,
-            environ.get("OPENAI_BASE_URL", "").strip() or None,
-            environ.get("OPENAI_MODEL", "").strip() or DEFAULT_MODEL,
-        )
 
 
 class SummarySource(StrEnum):
@@ -143,19 +123,32 @@ def _minutes_and_seconds(f: Facts, value: float) -> list[float]:
     return [float(int(abs(value) // 60)), float(int(abs(value) % 60))]
 
 
+def openai_client(settings: AiSettings) -> OpenAI:
+    """The one OpenAI client of a process, built by the composition root when a key is set."""
+    from openai import OpenAI
+
+    # No retries: a summary that is late is replaced by the template, not waited for.
+    return OpenAI(
+        api_key=settings.api_key,
+        base_url=settings.base_url,
+        timeout=settings.timeout,
+        max_retries=0,
+    )
+
+
 class Summarizer:
     """Writes the summary: the template always works; the model only phrases, when set up."""
 
-    def __init__(self, settings: AiSettings | None) -> None:
-        self.settings = settings
+    def __init__(self, client: OpenAI | None, *, model: str = DEFAULT_MODEL) -> None:
+        self.client, self.model = client, model
 
     def summarize(self, facts: Sequence[Facts]) -> Summary:
-        """Summarize; never raises, never waits longer than the configured timeout."""
+        """Summarize; never raises, never waits longer than the client's timeout."""
         fallback = deterministic_all(facts)
-        if self.settings is None or not facts:
+        if self.client is None or not facts:
             return Summary(fallback, SummarySource.TEMPLATE)
         try:
-            answer = self._ask(facts).strip()
+            answer = self._ask(self.client, facts).strip()
         except Exception as exc:  # timeouts, HTTP errors, refusals: the template is there
             reason = f"the AI call failed ({type(exc).__name__})"
             log.warning("AI summary not used: %s", reason)
@@ -174,16 +167,11 @@ class Summarizer:
             return Summary(fallback, SummarySource.TEMPLATE, reason)
         return Summary(answer, SummarySource.AI)
 
-    def _ask(self, facts: Sequence[Facts]) -> str:
-        from openai import OpenAI  # only when a key is set: most installs never load it
-
-        assert self.settings is not None
-        s = self.settings
-        client = OpenAI(api_key=s.api_key, base_url=s.base_url, timeout=s.timeout, max_retries=0)
+    def _ask(self, client: OpenAI, facts: Sequence[Facts]) -> str:
         env = template_env()
         payload = json.dumps(facts_payload(facts), ensure_ascii=True, indent=1)
         reply = client.chat.completions.create(
-            model=s.model,
+            model=self.model,
             temperature=0.2,
             max_tokens=200,
             messages=[

@@ -240,7 +240,8 @@ def test_an_outbox_send_cut_off_midway_is_checked(engine, history, tmp_path, wri
 
 
 def test_a_summary_is_written_when_asked_for(engine, history):
-    from reports.render.ai import AiSettings, Summarizer
+    from reports.render.ai import Summarizer, openai_client
+    from reports.settings import AiSettings
     from tests.fakes.openai_api import FakeOpenAI
 
     recorder = Recorder()
@@ -250,7 +251,8 @@ def test_a_summary_is_written_when_asked_for(engine, history):
     fake = FakeOpenAI(answer="Rage clicks eased on the week; checkout drives most of them.").start()
     try:
         d = dispatcher(engine, {"email": recorder})
-        d.summarizer = Summarizer(AiSettings("sk-test", fake.url, "m", 5.0))
+        client = openai_client(AiSettings("sk-test", fake.url, "m", 5.0))
+        d.summarizer = Summarizer(client, model="m")
         assert d.tick(NOW) == {"sent": 2}
     finally:
         fake.stop()

@@ -11,8 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from reports.delivery.compose import Report, ReportChart
-from reports.delivery.email import EmailSender, SmtpSender, SmtpSettings, build_message
+from reports.delivery.email import EmailSender, SmtpSender, build_message
 from reports.errors import ConfigError, DeliveryError
+from reports.settings import Settings, SmtpSettings
 from store.models import Subscription
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -125,22 +126,26 @@ def test_a_refused_recipient_is_permanent_and_an_outage_transient(smtp):
     assert inbox.messages == []
 
 
+def smtp_settings(env):
+    return Settings.from_env(env).smtp
+
+
 def test_smtp_settings_from_the_environment():
-    assert SmtpSettings.from_env({}) is None
-    s = SmtpSettings.from_env({"SMTP_URL": "smtps://u%40x:p%3Aw@mail.example.com",
+    assert smtp_settings({}) is None
+    s = smtp_settings({"SMTP_URL": "smtps://u%40x:p%3Aw@mail.example.com",
                                "MAIL_FROM": "r@example.com"})  # fmt: skip
     assert (s.host, s.port, s.tls, s.username, s.password) == (
         "mail.example.com", 465, "ssl", "u@x", "p:w")  # fmt: skip
-    s = SmtpSettings.from_env({"SMTP_URL": "smtp://mail.example.com", "MAIL_FROM": "r@e.com",
+    s = smtp_settings({"SMTP_URL": "smtp://mail.example.com", "MAIL_FROM": "r@e.com",
                                "SMTP_USERNAME": "me", "SMTP_PASSWORD": "pw"})  # fmt: skip
     assert (s.port, s.tls, s.username, s.password) == (587, "starttls", "me", "pw")
     with pytest.raises(ConfigError, match="MAIL_FROM"):
-        SmtpSettings.from_env({"SMTP_URL": "smtp://mail.example.com"})
+        smtp_settings({"SMTP_URL": "smtp://mail.example.com"})
     with pytest.raises(ConfigError, match="SMTP_URL"):
-        SmtpSettings.from_env({"SMTP_URL": "http://mail.example.com", "MAIL_FROM": "r@e.com"})
+        smtp_settings({"SMTP_URL": "http://mail.example.com", "MAIL_FROM": "r@e.com"})
 
 
 def test_secrets_stay_out_of_reprs():
-    settings = SmtpSettings.from_env({"SMTP_URL": "smtps://me:hunter2@mail.example.com",
+    settings = smtp_settings({"SMTP_URL": "smtps://me:hunter2@mail.example.com",
                                       "MAIL_FROM": "r@example.com"})  # fmt: skip
     assert settings.password == "hunter2" and "hunter2" not in repr(settings)

@@ -10,9 +10,10 @@ import pytest
 
 from bot.cli.demo import run_demo
 from reports.history.catalogue import get_metric
-from reports.render.ai import AiSettings, Summarizer, unmatched
+from reports.render.ai import Summarizer, openai_client, unmatched
 from reports.render.facts import Facts, Mover, compute
 from reports.render.summary import deterministic
+from reports.settings import AiSettings, Settings
 from store.db import make_engine
 from tests.fakes.openai_api import FakeOpenAI
 
@@ -81,7 +82,8 @@ def openai_fake():
 
 
 def summarizer(fake, timeout=5.0):
-    return Summarizer(AiSettings("sk-test", fake.url, "fake-model", timeout))
+    client = openai_client(AiSettings("sk-test", fake.url, "fake-model", timeout))
+    return Summarizer(client, model="fake-model")
 
 
 def test_an_answer_citing_only_facts_is_used(openai_fake):
@@ -136,8 +138,8 @@ def test_a_slow_failing_or_refusing_model_never_blocks(openai_fake, trouble):
 
 
 def test_without_a_key_there_is_no_call_and_a_summary_all_the_same(openai_fake):
-    assert AiSettings.from_env({}) is None
+    assert Settings.from_env({}).ai is None
     summary = Summarizer(None).summarize([facts()])
     assert summary.source == "template" and openai_fake.requests == []
     env = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}
-    assert AiSettings.from_env(env) == AiSettings("sk-x", "http://127.0.0.1:1/v1", "gpt-4o-mini")
+    assert Settings.from_env(env).ai == AiSettings("sk-x", "http://127.0.0.1:1/v1", "gpt-4o-mini")

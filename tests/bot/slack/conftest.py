@@ -17,11 +17,17 @@ from bot.slack.posting import web_client
 from bot.slack.services import SlackServices
 from reports.clarity.client import ClarityClient
 from reports.clarity.sandbox import ClaritySandbox
+from reports.settings import Settings, SlackSettings
 from store.crypto import TokenCipher, generate_key
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "test-signing-secret"
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def slack_settings(env: dict[str, str]) -> SlackSettings:
+    """The Slack section of the settings, checked as `claritybot serve` checks it."""
+    return Settings.from_env(env).slack.for_serving()
 
 
 def signed_headers(body: str, *, secret: str = SECRET, ts: int | None = None) -> dict:

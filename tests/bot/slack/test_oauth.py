@@ -25,14 +25,13 @@ from bot.slack.clients import WorkspaceClients
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SCOPES, installation_store
 from bot.slack.serve import make_server, shutdown
 from bot.slack.services import SlackServices
-from bot.slack.settings import SlackSettings
 from bot.slack.text import HELP
 from reports.clarity.client import ClarityClient
 from reports.delivery.subscriptions import NewSubscription, list_subscriptions, subscribe
 from reports.ingest.sources import SourceView, add_source, list_sources
 from store.crypto import TokenCipher, generate_key
 from store.errors import ConfigError
-from tests.bot.slack.conftest import NOW, SECRET, signed_headers
+from tests.bot.slack.conftest import NOW, SECRET, signed_headers, slack_settings
 from tests.fakes.slack_api import FakeSlack
 
 CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
@@ -110,7 +109,7 @@ def served(engine, fake_slack):
                                  clarity=ClarityClient(http=http, base_url="http://127.0.0.1:9"),
                                  clock=lambda: NOW)  # fmt: skip
         # The same wiring as `claritybot serve`, SLACK_API_URL included.
-        app = multi_workspace_app(services, SlackSettings.from_env(env))
+        app = multi_workspace_app(services, slack_settings(env))
         server = make_server(app, host="127.0.0.1", port=0)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -256,24 +255,24 @@ def test_the_manifest_asks_for_the_scopes_installs_ask_for_and_sends_lifecycle_e
 
 def test_settings_for_a_multi_workspace_install():
     oauth = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
-    settings = SlackSettings.from_env(oauth | {"SLACK_SIGNING_SECRET": "s"})
+    settings = slack_settings(oauth | {"SLACK_SIGNING_SECRET": "s"})
     assert settings.multi_workspace and not settings.socket_mode
     assert (settings.client_id, settings.client_secret, settings.bot_token) == (
         CLIENT_ID, CLIENT_SECRET, "")  # fmt: skip
-    single = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
+    single = slack_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
     assert not single.multi_workspace
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
-        SlackSettings.from_env(oauth)
+        slack_settings(oauth)
     with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET is not set"):
-        SlackSettings.from_env({"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_SIGNING_SECRET": "s"})
+        slack_settings({"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_SIGNING_SECRET": "s"})
     with pytest.raises(ConfigError, match="SLACK_CLIENT_ID is not set"):
-        SlackSettings.from_env({"SLACK_CLIENT_SECRET": CLIENT_SECRET, "SLACK_SIGNING_SECRET": "s"})
+        slack_settings({"SLACK_CLIENT_SECRET": CLIENT_SECRET, "SLACK_SIGNING_SECRET": "s"})
     with pytest.raises(ConfigError, match="not both"):
-        SlackSettings.from_env(oauth | {"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"})
+        slack_settings(oauth | {"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"})
     with pytest.raises(ConfigError, match="unset SLACK_APP_TOKEN"):
-        SlackSettings.from_env(oauth | {"SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"})
+        slack_settings(oauth | {"SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"})
     with pytest.raises(ConfigError, match="SLACK_CLIENT_ID"):  # the way out is named too
-        SlackSettings.from_env({})
+        slack_settings({})
 
 
 def test_the_worker_reaches_each_workspace_with_its_own_install(served):

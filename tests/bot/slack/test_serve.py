@@ -10,13 +10,12 @@ import httpx
 import pytest
 
 from bot.slack.serve import ReplayGuard, make_server, shutdown
-from bot.slack.settings import SlackSettings
 from bot.slack.unsubscribe import Unsubscribe
 from reports.delivery.email import Links
 from reports.delivery.subscriptions import NewSubscription, list_subscriptions, subscribe
 from reports.ingest.sources import add_source
 from store.errors import ConfigError
-from tests.bot.slack.conftest import NOW, signed_headers
+from tests.bot.slack.conftest import NOW, signed_headers, slack_settings
 
 
 @pytest.fixture
@@ -55,14 +54,14 @@ def test_http_mode_serves_health_and_signed_commands(served):
 
 def test_settings_say_what_is_missing():
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
-        SlackSettings.from_env({})
+        slack_settings({})
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
-        SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"})
-    socket = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+        slack_settings({"SLACK_BOT_TOKEN": "xoxb-1"})
+    socket = slack_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
     assert socket.socket_mode and socket.port == 3000 and socket.host == "127.0.0.1"
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "8080",
            "SLACK_API_URL": "http://127.0.0.1:1/api"}  # fmt: skip
-    http = SlackSettings.from_env(env)
+    http = slack_settings(env)
     assert not http.socket_mode and http.port == 8080 and http.api_url.endswith("/api/")
 
 

@@ -1,27 +1,23 @@
-"""What each `/clarity` subcommand does once acknowledged: connect, status, chart, timezone…
+"""What the project `/clarity` subcommands do once acknowledged: connect, status, chart, refresh…
 
 Every function takes the calling workspace's id and touches only that workspace's data.
+Subscriptions and alerts are in bot/slack/scheduled.py; the table of subcommands in app.py.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.slack import subscribe as subscribe_ui
+from bot.slack.calls import Reply, find_source
 from bot.slack.chartmsg import CHART_DAYS, ChartRequest, render
 from bot.slack.doctor import diagnose, report_blocks
 from bot.slack.posting import Poster, SlackPostError
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import escape
-from reports.alerts import rules as alerts
-from reports.delivery import subscriptions
-from reports.errors import ClaritybotError, UsageError
+from reports.errors import UsageError
 from reports.history.catalogue import by_category, get_metric
 from reports.ingest import sources
 from reports.ingest.live import SHOWN, live_look
@@ -30,18 +26,7 @@ from reports.ingest.snapshot import Snapshotter
 from reports.timezones import parse_timezone
 from store import repository
 from store.db import session_scope
-from store.models import Source
-from store.vocab import DestinationKind, Outcome, Purpose
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to tell the person who ran the command (ephemeral)."""
-
-    text: str
-    blocks: list[dict[str, object]] | None = None
+from store.vocab import Outcome, Purpose
 
 
 def connect(
@@ -110,23 +95,6 @@ def timezone(services: SlackServices, workspace_id: int, name: str) -> Reply:
         workspace.timezone = str(zone)
         session.add(workspace)
     return Reply(f"Timezone set to *{zone}*: each day's snapshot follows its midnight there.")
-
-
-def find_source(services: SlackServices, workspace_id: int, ref: str) -> Source:
-    """Resolve a project by id or label within this workspace; with one project, `ref` may be ""."""
-    with session_scope(services.engine) as session:
-        mine = list(repository.list_sources(session=session, workspace_id=workspace_id))
-    if not mine:
-        raise UsageError("No Clarity project is connected here yet. Run `/clarity connect`.")
-    if not ref:
-        if len(mine) == 1:
-            return mine[0]
-        names = ", ".join(f"`{s.id}` {escape(s.label)}" for s in mine)
-        raise UsageError(f"Which project? Add its id or label: {names}.")
-    for source in mine:
-        if ref == str(source.id) or ref.lower() == source.label.lower():
-            return source
-    raise UsageError(f"No project {escape(ref)!r} here. `/clarity status` lists them.")
 
 
 def disconnect(services: SlackServices, workspace_id: int, ref: str) -> Reply:
@@ -216,109 +184,3 @@ def doctor(services: SlackServices, client: WebClient, workspace_id: int, channe
     """Check everything that can stop a report here, with a fix for each problem."""
     head, blocks = report_blocks(diagnose(services, client, workspace_id, channel))
     return Reply(head, blocks)
-
-
-def subscribe(
-    services: SlackServices,
-    client: WebClient,
-    workspace_id: int,
-    user: str,
-    channel: str,
-    args: list[str],
-) -> Reply:
-    """Set up a scheduled report from the inline form."""
-    parsed = subscribe_ui.parse_inline(args, channel)
-    if parsed.channel_name:
-        parsed.destination = subscribe_ui.channel_id(client, parsed.channel_name)
-    source = find_source(services, workspace_id, " ".join(parsed.project))
-    request = subscribe_ui.request_from(parsed, source, user)
-    return _subscribe(services, workspace_id, request)
-
-
-def subscribe_form(
-    services: SlackServices, workspace_id: int, request: subscriptions.NewSubscription
-) -> Reply:
-    """Set up a scheduled report from the form."""
-    return _subscribe(services, workspace_id, request)
-
-
-def _subscribe(
-    services: SlackServices, workspace_id: int, request: subscriptions.NewSubscription
-) -> Reply:
-    sub = subscriptions.subscribe(
-        services.engine, request, workspace_id=workspace_id, now=services.clock()
-    )
-    source = find_source(services, workspace_id, str(sub.source_id))
-    return Reply(subscribe_ui.confirm(services, sub, source))
-
-
-def unsubscribe(services: SlackServices, workspace_id: int, args: list[str]) -> Reply:
-    """List this workspace's subscriptions with Stop buttons, or stop the one named."""
-    if args:
-        if not args[0].isdigit():
-            raise UsageError("Usage: `/clarity unsubscribe [id]` (without an id: a list).")
-        stopped = subscriptions.unsubscribe(
-            services.engine, int(args[0]), workspace_id=workspace_id, now=services.clock()
-        )
-        return Reply(
-            f"Stopped subscription {stopped.id}: {', '.join(stopped.metrics)} → "
-            f"{subscriptions.where(stopped)}. Its delivery history is kept."
-        )
-    items = subscriptions.list_subscriptions(services.engine, workspace_id=workspace_id)
-    return Reply(f"{len(items)} subscription(s) here.", subscribe_ui.list_blocks(services, items))
-
-
-def alert(
-    services: SlackServices, workspace_id: int, user: str, channel: str, args: list[str]
-) -> Reply:
-    """`/clarity alert add <rule> [in <project>]`, `alert list`, `alert remove <id>`."""
-    action, words = (args[0].lower(), args[1:]) if args else ("list", [])
-    if action == "list":
-        rules = alerts.list_rules(services.engine, workspace_id=workspace_id)
-        lines = [
-            f"`{r.id}` {escape(alerts.describe(r))} → <#{r.destination}> · *{r.state}*"
-            + (f": {escape(r.state_reason)}" if r.state_reason else "")
-            for r in rules
-        ]
-        return Reply("\n".join(lines) or f"No alerts here yet. {alerts.USAGE}")
-    if action == "remove" and words and words[0].isdigit():
-        gone = alerts.remove_rule(services.engine, int(words[0]), workspace_id=workspace_id)
-        return Reply(f"Alert {gone.id} removed: {escape(alerts.describe(gone))}.")
-    if action != "add":
-        raise UsageError(
-            f"`/clarity alert add <rule>`, `alert list`, `alert remove <id>`. {alerts.USAGE}"
-        )
-    ref = ""
-    if "in" in [w.lower() for w in words]:
-        at = [w.lower() for w in words].index("in")
-        words, ref = words[:at], " ".join(words[at + 1 :])
-    source = find_source(services, workspace_id, ref)
-    rule = alerts.add_rule(
-        services.engine,
-        alerts.parse_rule(words),
-        source_id=source.id or 0,
-        workspace_id=workspace_id,
-        kind=DestinationKind.SLACK,
-        destination=channel,
-        now=services.clock(),
-        created_by=user,
-    )
-    return Reply(
-        f"Alert {rule.id} set: {escape(alerts.describe(rule))} on "
-        f"*{escape(source.label)}*, checked after each night's snapshot; it posts here "
-        "when it fires (repeats go to the same thread, at most once a day)."
-    )
-
-
-def safely(action: str, run: Callable[[], Reply]) -> Reply:
-    """Turn our errors into a reply; anything unexpected is logged and reported plainly."""
-    try:
-        return run()
-    except ClaritybotError as exc:
-        return Reply(str(exc))
-    except Exception:
-        log.exception("/clarity %s failed", action)
-        return Reply(
-            f"Something went wrong with `/clarity {action}`. It was logged; try again, "
-            "or `/clarity status` to see where things stand."
-        )
