@@ -131,11 +131,12 @@ def make_server(
 def shutdown(server: Any) -> None:
     """Stop a running server from any thread (tests, benchmarks).
 
-    Its sockets are closed by waitress's own loop: closing them from another thread races the
-    loop's select() and dies with a bad file descriptor.
+    The request threads stop first: one finishing a response wakes the loop through the
+    trigger, which must still be open. Then the sockets are closed by waitress's own loop:
+    closing them from another thread races the loop's poll() with a bad file descriptor.
     """
-    server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
     server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
 
 
 def serve_http(app: App, *, host: str, port: int, unsubscribe: Unsubscribe | None = None) -> None:
