@@ -17,7 +17,7 @@ from reports.delivery.subscriptions import DIGEST
 from reports.history.catalogue import Metric, get_metric
 from reports.history.load import History
 from reports.history.query import Series
-from reports.render.ai import Summarizer
+from reports.render.ai import Summarizer, Summary
 from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
 from reports.render.charts.line import week_change
 from reports.render.charts.style import format_change, format_value
@@ -127,10 +127,7 @@ def compose(
     if not has_data:
         notes += (f"No data for these {days} days: is the Clarity project still connected?",)
     headline = lines[0][1] if lines else (made[0].title if made else "no metrics")
-    summary = None
-    if sub.summary and summarizer is not None:
-        found = [compute(history, m, source_label=history.label) for m in summary_metrics(sub)]
-        summary = summarizer.summarize(found)
+    summary = _summary(history, sub, summarizer)
     return Report(
         sub.id or 0,
         occurrence.period,
@@ -145,6 +142,14 @@ def compose(
         summary.text if summary else "",
         summary.source if summary else "",
     )
+
+
+def _summary(history: History, sub: Subscription, summarizer: Summarizer | None) -> Summary | None:
+    """The written summary, when the subscription asks for one."""
+    if not sub.summary or summarizer is None:
+        return None
+    found = [compute(history, m, source_label=history.label) for m in summary_metrics(sub)]
+    return summarizer.summarize(found)
 
 
 Line = tuple[str, str, bool]  # (metric key, its line, whether it has data)
