@@ -1,7 +1,8 @@
 """Alert evaluation: after each night's snapshot, once per rule and day, and who is told.
 
-Each rule reads its source's History once; the verdict (`verdict.py`) and what is sent are
-computed from it. A rule that keeps holding goes to the same Slack thread instead of a new post.
+Each rule reads its source's History once to be judged (`verdict.py`), and once more, wider,
+only when it is told (its chart, movers and data check). A rule that keeps holding goes to the
+same Slack thread instead of a new post.
 """
 
 from __future__ import annotations
@@ -9,28 +10,37 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from reports.alerts.rules import describe, list_rules
-from reports.alerts.verdict import CHART_DAYS, Verdict, decide, evaluate, rule_needs
+from reports.alerts.verdict import Verdict, decide, evaluate, rule_needs
 from reports.delivery.compose import Report, ReportChart
 from reports.delivery.dispatch import Sender
 from reports.errors import DeliveryError
-from reports.history.catalogue import get_metric
+from reports.history.catalogue import Metric, get_metric
 from reports.history.load import History, load
+from reports.history.quality import DAYS as QUALITY_DAYS
 from reports.history.quality import QualityGuard, note_lines
 from reports.notify import Notifier
-from reports.render.charts import ChartMaker
-from reports.render.facts import mover_words, movers
+from reports.render.charts import LEAD_DAYS, ChartMaker
+from reports.render.facts import mover_words, movers, needs
 from reports.timezones import require_aware
 from store.models import AlertEvent, AlertRule, Subscription
 
 __all__ = ["AlertEvaluator", "Verdict", "decide", "evaluate"]  # the verdict's names, as before
 
 log = logging.getLogger(__name__)
+CHART_DAYS: Final = 30
+
+
+def alert_needs(rule: AlertRule) -> tuple[list[Metric], int]:
+    """What telling of a rule reads: its chart, what drove it (page and device splits), and
+    the days the quality check looks at."""
+    return list(needs(get_metric(rule.metric))), max(CHART_DAYS + LEAD_DAYS, QUALITY_DAYS)
 
 
 class AlertEvaluator:
@@ -66,7 +76,7 @@ class AlertEvaluator:
         verdict = evaluate(history, rule)
         if verdict is None or not self._claim(rule, verdict, now):
             return ""
-        told = self._tell(rule, verdict, history) if verdict.state == "fired" else None
+        told = self._tell(rule, verdict, now) if verdict.state == "fired" else None
         self._record(rule, verdict, told, now)
         return verdict.state
 
@@ -97,8 +107,8 @@ class AlertEvaluator:
             return True
         return now - rule.last_told_at >= timedelta(hours=rule.cooldown_hours)
 
-    def _tell(self, rule: AlertRule, verdict: Verdict, history: History) -> str:
-        previous, now = rule.state, history.now
+    def _tell(self, rule: AlertRule, verdict: Verdict, now: datetime) -> str:
+        previous = rule.state
         if not self._due_to_tell(rule, previous, now):
             return "not told (cooldown or first time only)"
         sender = self.senders.get(rule.destination_kind)
@@ -106,6 +116,9 @@ class AlertEvaluator:
             return f"not told: no {rule.destination_kind} set up for the worker"
         # A repeat while it keeps holding goes to the thread of the first post.
         thread = rule.thread.split(":", 1)[1] if rule.thread and previous == "fired" else ""
+        # Only now is the rest read: most rules on most days are judged and not told.
+        metrics, days = alert_needs(rule)
+        history = load(self.engine, rule.source_id, metrics, days=days, now=now)
         try:
             return sender.deliver(
                 self.report(rule, verdict, history, thread), _as_subscription(rule), now, None

@@ -9,20 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import mean
-from typing import Final
 
 from reports.delivery.dispatch import GRACE, READY_GROUP
 from reports.history.catalogue import Metric, by_page, get_metric
 from reports.history.load import History
-from reports.history.quality import DAYS as QUALITY_DAYS
-from reports.render.charts import LEAD_DAYS
 from reports.render.charts.style import format_value
-from reports.render.facts import DAYS as FACTS_DAYS
-from reports.render.facts import needs
 from reports.timezones import due_at, parse_timezone
 from store.models import AlertRule
-
-CHART_DAYS: Final = 30  # what an alert's chart shows
 
 
 @dataclass(frozen=True)
@@ -52,10 +45,11 @@ def decide(
 
 
 def rule_needs(rule: AlertRule) -> tuple[list[Metric], int]:
-    """What judging a rule and telling of it reads: its metric with its page and device splits
-    (the page's value, the movers), and enough days for its window, weeks and chart."""
-    days = max(2 * rule.window_days, 7 * rule.weeks + 1, CHART_DAYS + LEAD_DAYS, FACTS_DAYS)
-    return list(needs(get_metric(rule.metric))), max(days, QUALITY_DAYS)
+    """What judging a rule reads: its metric (by page, for a page), over its window and the one
+    before it, or over its weeks."""
+    metric = get_metric(rule.metric)
+    metrics = [metric, by_page(metric)] if rule.page else [metric]
+    return metrics, max(2 * rule.window_days, 7 * rule.weeks + 1)
 
 
 def measure(
