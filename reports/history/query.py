@@ -234,14 +234,9 @@ def build_aggregate(metric: Metric, rows: Iterable[Any], start: date, end: date)
     )
 
 
-def source_timezone(engine: Engine, source_id: int) -> str:
-    """Return the IANA timezone of a source's workspace."""
-    with Session(engine) as session:
-        return read_place(session, source_id)[1]
-
-
 def series(engine: Engine, *, source_id: int, metric: Metric, days: int, now: datetime) -> Series:
-    """Return one value per local day for the `days` days ending yesterday."""
+    """Return one value per local day for the `days` days ending yesterday (one metric on its
+    own; a report or an alert reads a History with `load` instead)."""
     with Session(engine) as session:
         timezone = read_place(session, source_id)[1]
         start, end = window(yesterday(now, parse_timezone(timezone)), days)
