@@ -75,21 +75,17 @@ def _label(rt: Runtime, source_id: int) -> str:
 
 def metric_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Print a series or a breakdown as text or JSON."""
-    from reports.history.breakdowns import breakdown  # kept out of `tick` start-up
-    from reports.history.query import series
+    from reports.history.load import load  # kept out of `tick` start-up
 
     _check_days(args.days)
     metric = get_metric(args.metric)
     _label(rt, args.source)  # a clear error for an unknown source
     now = parse_now(args.now, rt.err)
+    history = load(rt.engine, args.source, [metric], days=args.days, now=now)
     if metric.is_breakdown:
-        result = breakdown(
-            rt.engine, source_id=args.source, metric=metric, days=args.days, top_n=10, now=now
-        )
-        _print_breakdown(result, rt, as_json=args.json)
+        _print_breakdown(history.breakdown(metric, args.days, top_n=10), rt, as_json=args.json)
     else:
-        data = series(rt.engine, source_id=args.source, metric=metric, days=args.days, now=now)
-        _print_series(data, rt, as_json=args.json)
+        _print_series(history.series(metric, args.days), rt, as_json=args.json)
     return 0
 
 
@@ -160,28 +156,20 @@ def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
 
 def chart_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Render one chart to a PNG file and print its text alternative."""
-    from reports.render.charts import ChartMaker
+    from reports.history.load import load
+    from reports.render.charts import ChartMaker, chart_days
 
     _check_days(args.days)
     label = _label(rt, args.source)
     maker, now = ChartMaker(), parse_now(args.now, rt.err)
-    if args.digest:
-        chart = maker.digest_chart(
-            rt.engine,
-            source_id=args.source,
-            days=args.days,
-            now=now,
-            title=f"{label} — last {args.days} days",
-        )
+    metric = None if args.digest else get_metric(args.metric)
+    days = chart_days(metric, args.days) if metric else args.days
+    history = load(rt.engine, args.source, [metric] if metric else [], days=days, now=now)
+    if metric is None:
+        title = f"{label} — last {args.days} days"
+        chart = maker.digest_chart(history, days=args.days, title=title)
     else:
-        chart = maker.metric_chart(
-            rt.engine,
-            source_id=args.source,
-            metric=get_metric(args.metric),
-            days=args.days,
-            now=now,
-            source_label=label,
-        )
+        chart = maker.metric_chart(history, metric=metric, days=args.days, source_label=label)
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -158,14 +158,12 @@ def _nights(today: date, days: int, tz: ZoneInfo) -> list[datetime]:
 
 def demo_summary(rt: Runtime, source_id: int, now: datetime) -> str:
     """The written summary the digest carries (the template: the demo has no AI key)."""
-    from reports.render.facts import compute
+    from reports.history.load import load
+    from reports.render.facts import DAYS, compute, needs
 
-    found = [
-        compute(
-            rt.engine, source_id=source_id, metric=get_metric(k), now=now, source_label=DEMO_LABEL
-        )
-        for k in ("sessions", "rage_click_rate")
-    ]
+    metrics = [get_metric(k) for k in ("sessions", "rage_click_rate")]
+    history = load(rt.engine, source_id, [m for d in metrics for m in needs(d)], days=DAYS, now=now)
+    found = [compute(history, m, source_label=DEMO_LABEL) for m in metrics]
     return rt.summarizer.summarize(found).text
 
 
@@ -237,23 +235,22 @@ def write_charts(
     rt: Runtime, source_id: int, folder: Path, *, days: int, now: datetime
 ) -> tuple[tuple[Path, str], ...]:
     """Render a chart per metric category and the digest; return (file, alt text) pairs."""
+    from reports.history.load import load
+    from reports.render.charts import chart_days
+
     folder.mkdir(parents=True, exist_ok=True)
+    metrics = [get_metric(key) for key in CATEGORY_CHARTS.values()]
+    longest = max(chart_days(m, days) for m in metrics)
+    history = load(rt.engine, source_id, metrics, days=longest, now=now)
     maker, written = rt.charts, []
     for category, key in CATEGORY_CHARTS.items():
         chart = maker.metric_chart(
-            rt.engine,
-            source_id=source_id,
-            metric=get_metric(key),
-            days=days,
-            now=now,
-            source_label=DEMO_LABEL,
+            history, metric=get_metric(key), days=days, source_label=DEMO_LABEL
         )
         path = folder / f"{category}-{key}.png"
         path.write_bytes(chart.png)
         written.append((path, chart.alt_text))
-    digest = maker.digest_chart(
-        rt.engine, source_id=source_id, days=days, now=now, title=f"{DEMO_LABEL} — last {days} days"
-    )
+    digest = maker.digest_chart(history, days=days, title=f"{DEMO_LABEL} — last {days} days")
     (folder / "digest.png").write_bytes(digest.png)
     written.append((folder / "digest.png", digest.alt_text))
     return tuple(written)

@@ -12,7 +12,9 @@ from bot.slack.services import SlackServices
 from bot.slack.text import escape
 from reports.errors import UsageError
 from reports.history.catalogue import by_device, get_metric
-from reports.history.query import Series, series
+from reports.history.load import load
+from reports.history.query import Series
+from reports.render.charts import chart_days
 from reports.render.charts.line import week_change
 from reports.render.charts.style import format_change, format_value
 from store.models import Source
@@ -91,20 +93,14 @@ def render(services: SlackServices, source: Source, request: ChartRequest) -> Ch
     """Draw the chart from stored history (never a Clarity call) with its text and buttons."""
     metric, now = get_metric(request.metric), services.clock()
     shown = by_device(metric) if request.view == "device" else metric
+    days = chart_days(shown, request.days)
+    history = load(services.engine, source.id or 0, [shown], days=days, now=now)
     drawn = services.charts.metric_chart(
-        services.engine,
-        source_id=source.id or 0,
-        metric=shown,
-        days=request.days,
-        now=now,
-        source_label=source.label,
+        history, metric=shown, days=request.days, source_label=source.label
     )
     comment = f"*{escape(shown.label)}* · {escape(source.label)} · last {request.days} days"
     if not shown.is_breakdown:
-        data = series(
-            services.engine, source_id=source.id or 0, metric=metric, days=request.days + 7, now=now
-        )
-        comment += summary_line(data)
+        comment += summary_line(history.series(metric, days))
     return ChartPost((Figure(drawn, shown.label),), comment, buttons(request))
 
 

@@ -1,7 +1,8 @@
 """What one scheduled report says: its charts, a line per metric, the headline and caveats.
 
-Composed as of the moment the report was due, so a retry the next morning still describes the
-same period. Text here is plain: each channel (Slack, HTML, text mail) escapes it its own way.
+PURE: composed from a History loaded as of the moment the report was due, so a retry the next
+morning still describes the same period. Text here is plain: each channel (Slack, HTML, text
+mail) escapes it its own way.
 """
 
 from __future__ import annotations
@@ -11,20 +12,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
-
 from reports.delivery.cadence import WINDOW_DAYS, Occurrence
 from reports.delivery.subscriptions import DIGEST
-from reports.history.catalogue import get_metric
-from reports.history.query import Series, series, source_timezone
-from reports.render.ai import Summarizer
-from reports.render.charts import DIGEST_METRICS, ChartMaker
+from reports.history.catalogue import Metric, get_metric
+from reports.history.load import History
+from reports.history.query import Series
+from reports.render.ai import Summarizer, Summary
+from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
 from reports.render.charts.line import week_change
 from reports.render.charts.style import format_change, format_value
-from reports.render.facts import compute
-from reports.timezones import parse_timezone, yesterday
-from store.models import Snapshot, Source, Subscription
+from reports.render.facts import DAYS as FACTS_DAYS
+from reports.render.facts import compute, needs
+from store.models import Subscription
 from store.vocab import Frequency
 
 SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
@@ -87,73 +86,61 @@ def metric_line(data: Series) -> str:
     return f"{data.metric.label}: {format_value(latest.value, data.metric.unit)}{change}"
 
 
+def report_keys(sub: Subscription) -> list[str]:
+    """The daily lines of a report: the digest's metrics first, then the others asked for."""
+    keys = list(DIGEST_METRICS) if DIGEST in sub.metrics else []
+    return keys + [k for k in sub.metrics if k != DIGEST and k not in keys]
+
+
+def summary_metrics(sub: Subscription) -> list[Metric]:
+    """What a summary speaks of: the metrics asked for by name first, then the digest's."""
+    named = [k for k in sub.metrics if k != DIGEST]
+    ordered = named + [k for k in report_keys(sub) if k not in sub.metrics]
+    return [m for m in map(get_metric, ordered) if not m.is_breakdown][:SUMMARY_METRICS]
+
+
+def report_needs(sub: Subscription) -> tuple[list[Metric], int]:
+    """What a report reads: its metrics (with the summary's splits) and how many days."""
+    metrics = [get_metric(k) for k in report_keys(sub)]
+    days = WINDOW_DAYS[sub.frequency] + LEAD_DAYS
+    if sub.summary:
+        metrics += [m for daily in summary_metrics(sub) for m in needs(daily)]
+        days = max(days, FACTS_DAYS)
+    return metrics, days
+
+
 def compose(
-    engine: Engine,
+    history: History,
     charts: ChartMaker,
     sub: Subscription,
-    source: Source,
     occurrence: Occurrence,
     *,
     note: str | None = None,
     summarizer: Summarizer | None = None,
     warnings: Sequence[str] = (),
 ) -> Report:
-    """Build the report of one period from stored history (no Clarity call)."""
-    as_of = occurrence.due_at
-    last_day = yesterday(as_of, parse_timezone(source_timezone(engine, source.id or 0)))
+    """Build the report of one period from its history, loaded as of when it was due."""
+    if history.now != occurrence.due_at:  # a retry must describe the period it was due for
+        raise ValueError(f"History as of {history.now}, report due at {occurrence.due_at}")
     days = WINDOW_DAYS[sub.frequency]
-    keys = list(DIGEST_METRICS) if DIGEST in sub.metrics else []
-    keys += [k for k in sub.metrics if k != DIGEST and k not in keys]
-    lines, made = [], []
-    sid = source.id or 0
-    for key in keys:
-        metric = get_metric(key)
-        data = (
-            None
-            if metric.is_breakdown
-            else series(engine, source_id=sid, metric=metric, days=days + 7, now=as_of)
-        )
-        if data is not None:
-            lines.append((key, metric_line(data), data.latest() is not None))
-    if DIGEST in sub.metrics:
-        chart = charts.digest_chart(
-            engine, source_id=sid, days=days, now=as_of, title=f"{source.label} · last {days} days"
-        )
-        made.append(ReportChart(DIGEST, "Key metrics", chart.png, chart.alt_text, ""))
-    for key in (k for k in sub.metrics if k != DIGEST):
-        metric = get_metric(key)
-        chart = charts.metric_chart(
-            engine, source_id=sid, metric=metric, days=days, now=as_of, source_label=source.label
-        )
-        line = next((text for k, text, _ in lines if k == key), metric.label)
-        made.append(ReportChart(key, metric.label, chart.png, chart.alt_text, line))
-    has_data = any(ok for _, _, ok in lines) or _any_day(engine, sid, last_day, days)
+    lines = _lines(history, report_keys(sub), days)
+    made = _charts(history, charts, sub, days, lines)
+    first = history.end - timedelta(days=days - 1)
+    has_data = any(ok for _, _, ok in lines) or history.any_day(first, history.end)
     # Data problems first: a reader must see them before the numbers they undermine.
     notes: tuple[str, ...] = (*warnings, *((note,) if note else ()))
     if not has_data:
         notes += (f"No data for these {days} days: is the Clarity project still connected?",)
     headline = lines[0][1] if lines else (made[0].title if made else "no metrics")
-    summary = None
-    if sub.summary and summarizer is not None:
-        # The metrics asked for by name first, then the digest's.
-        ordered = [k for k in sub.metrics if k != DIGEST] + [
-            k for k in keys if k not in sub.metrics
-        ]
-        daily = [get_metric(k) for k in ordered if not get_metric(k).is_breakdown]
-        daily = daily[:SUMMARY_METRICS]
-        found = [
-            compute(engine, source_id=sid, metric=m, now=as_of, source_label=source.label)
-            for m in daily
-        ]
-        summary = summarizer.summarize(found)
+    summary = _summary(history, sub, summarizer)
     return Report(
         sub.id or 0,
         occurrence.period,
-        source.label,
+        history.label,
         TITLES[sub.frequency],
-        period_label(sub.frequency, last_day, days),
-        last_day,
-        tuple(made),
+        period_label(sub.frequency, history.end, days),
+        history.end,
+        made,
         headline,
         notes,
         has_data,
@@ -162,15 +149,40 @@ def compose(
     )
 
 
-def _any_day(engine: Engine, source_id: int, last_day: date, days: int) -> bool:
-    """True when any day of the window has stored data (breakdown-only subscriptions)."""
-    first = last_day - timedelta(days=days - 1)
-    with Session(engine) as session:
-        found = session.exec(
-            select(Snapshot.id).where(
-                Snapshot.source_id == source_id,
-                Snapshot.local_date >= first,
-                Snapshot.local_date <= last_day,
-            )
-        ).first()
-    return found is not None
+def _summary(history: History, sub: Subscription, summarizer: Summarizer | None) -> Summary | None:
+    """The written summary, when the subscription asks for one."""
+    if not sub.summary or summarizer is None:
+        return None
+    found = [compute(history, m, source_label=history.label) for m in summary_metrics(sub)]
+    return summarizer.summarize(found)
+
+
+Line = tuple[str, str, bool]  # (metric key, its line, whether it has data)
+
+
+def _lines(history: History, keys: list[str], days: int) -> list[Line]:
+    """A line per daily metric, in order."""
+    lines = []
+    for key in keys:
+        metric = get_metric(key)
+        if not metric.is_breakdown:
+            data = history.series(metric, days + LEAD_DAYS)
+            lines.append((key, metric_line(data), data.latest() is not None))
+    return lines
+
+
+def _charts(
+    history: History, charts: ChartMaker, sub: Subscription, days: int, lines: list[Line]
+) -> tuple[ReportChart, ...]:
+    """The digest figure (when asked for), then a chart per metric asked for by name."""
+    made = []
+    if DIGEST in sub.metrics:
+        title = f"{history.label} · last {days} days"
+        chart = charts.digest_chart(history, days=days, title=title)
+        made.append(ReportChart(DIGEST, "Key metrics", chart.png, chart.alt_text, ""))
+    for key in (k for k in sub.metrics if k != DIGEST):
+        metric = get_metric(key)
+        chart = charts.metric_chart(history, metric=metric, days=days, source_label=history.label)
+        line = next((text for k, text, _ in lines if k == key), metric.label)
+        made.append(ReportChart(key, metric.label, chart.png, chart.alt_text, line))
+    return tuple(made)

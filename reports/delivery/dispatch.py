@@ -17,10 +17,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from reports.delivery.cadence import Cadence, Occurrence, due_between, latest_due
-from reports.delivery.compose import Report, compose
+from reports.delivery.compose import Report, compose, report_needs
 from reports.delivery.email import Links
 from reports.delivery.subscriptions import cadence_of, list_subscriptions, where
 from reports.errors import DeliveryError
+from reports.history.load import load
+from reports.history.quality import DAYS as QUALITY_DAYS
 from reports.history.quality import QualityGuard, note_lines
 from reports.notify import LogNotifier, Notifier
 from reports.render.ai import Summarizer
@@ -193,19 +195,7 @@ class Dispatcher:
         if sender is None:
             return self._give_up(row, sub, source, MISSING[sub.destination_kind], now)
         try:
-            warnings = note_lines(
-                QualityGuard(self.engine, self.notifier).issues(source, occurrence.due_at)
-            )
-            report = compose(
-                self.engine,
-                self.charts,
-                sub,
-                source,
-                occurrence,
-                note=note,
-                summarizer=self.summarizer,
-                warnings=warnings,
-            )
+            report = self.build(sub, occurrence, note)
         except Exception as exc:  # a bug or a database hiccup: keep the period, retry later
             log.exception("building report %s/%s failed", sub.id, row.period)
             return ledger.failed(
@@ -216,6 +206,39 @@ class Dispatcher:
             return DeliveryStatus.SKIPPED
         if not ledger.sending(self.engine, row, now=now):
             return ""  # someone took it over meanwhile
+        return self._deliver(sender, report, row, sub, source, note, now)
+
+    def build(self, sub: Subscription, occurrence: Occurrence, note: str | None) -> Report:
+        """Read the period's history once, check its quality, then compose from it."""
+        metrics, days = report_needs(sub)
+        history = load(
+            self.engine,
+            sub.source_id,
+            metrics,
+            days=max(days, QUALITY_DAYS),
+            now=occurrence.due_at,
+        )
+        warnings = note_lines(QualityGuard(self.engine, self.notifier).issues(history))
+        return compose(
+            history,
+            self.charts,
+            sub,
+            occurrence,
+            note=note,
+            summarizer=self.summarizer,
+            warnings=warnings,
+        )
+
+    def _deliver(
+        self,
+        sender: Sender,
+        report: Report,
+        row: Delivery,
+        sub: Subscription,
+        source: Source,
+        note: str | None,
+        now: datetime,
+    ) -> str:
         url = self.links.unsubscribe_url(sub.id or 0) if self.links else None
         try:
             message_id = sender.deliver(report, sub, now, url)

@@ -8,24 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from statistics import mean
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
-from reports.history.query import source_timezone, totals
+from reports.history.load import History
 from reports.notify import LogNotifier, Notifier
-from reports.timezones import parse_timezone, yesterday
-from store.models import MetricRow, QualityNotice, Source
+from store.models import QualityNotice
 from store.types import utcnow
 
 COLLAPSE: Final = 0.5  # sessions under half the usual same weekday: the tag likely broke
 PINNED_DAYS: Final = 3  # pages per session at exactly 1 this many days running: consent mode
 BOT_SHARE: Final = 20.0  # % of sessions; and at least twice the usual share
 MIN_SESSIONS: Final = 50  # below this, pages per session at 1 is just a small site
+DAYS: Final = 29  # the last day and the four weeks before it: what a History must hold
 COUNTS: Final = (
     "sessions",
     "distinct_users",
@@ -45,19 +45,18 @@ class Issue:
     text: str
 
 
-def _share(row: MetricRow) -> float | None:
+def _share(row: Any) -> float | None:
     bots, people = row.bot_sessions, row.sessions
     if bots is None or not people:
         return None
-    return 100.0 * bots / (bots + people)
+    return float(100.0 * bots / (bots + people))
 
 
-def check(engine: Engine, source_id: int, now: datetime) -> list[Issue]:
-    """The problems visible in the stored data as of `now` (the last local day and before)."""
-    day = yesterday(now, parse_timezone(source_timezone(engine, source_id)))
-    stored = {
-        d: row for d, (row, _) in totals(engine, source_id, day - timedelta(days=28), day).items()
-    }
+def check(history: History) -> list[Issue]:
+    """The problems visible in the stored data as of its `now` (the last local day and before)."""
+    day = history.end
+    history.need(DAYS)
+    stored = {d: row for d, row in history.totals.items() if d >= day - timedelta(days=DAYS - 1)}
     today = stored.get(day)
     if today is None:
         return []  # nothing new to judge: gaps are reported as gaps
@@ -75,7 +74,7 @@ def check(engine: Engine, source_id: int, now: datetime) -> list[Issue]:
     return issues
 
 
-def _collapsed(stored: dict[date, MetricRow], day: date) -> list[Issue]:
+def _collapsed(stored: dict[date, Any], day: date) -> list[Issue]:
     past = [
         s
         for k in (1, 2, 3, 4)
@@ -94,7 +93,7 @@ def _collapsed(stored: dict[date, MetricRow], day: date) -> list[Issue]:
     ]
 
 
-def _pinned(stored: dict[date, MetricRow], day: date) -> list[Issue]:
+def _pinned(stored: dict[date, Any], day: date) -> list[Issue]:
     recent = [stored.get(day - timedelta(days=k)) for k in range(PINNED_DAYS)]
     if any(
         r is None
@@ -113,7 +112,7 @@ def _pinned(stored: dict[date, MetricRow], day: date) -> list[Issue]:
     return [Issue("pinned", text)]
 
 
-def _bots(stored: dict[date, MetricRow], day: date) -> list[Issue]:
+def _bots(stored: dict[date, Any], day: date) -> list[Issue]:
     share = _share(stored[day])
     usual = [s for d, row in stored.items() if d != day and (s := _share(row)) is not None]
     if share is None or len(usual) < 7 or share < BOT_SHARE or share < 2 * mean(usual):
@@ -134,28 +133,28 @@ class QualityGuard:
     def __init__(self, engine: Engine, notifier: Notifier | None = None) -> None:
         self.engine, self.notifier = engine, notifier or LogNotifier()
 
-    def issues(self, source: Source, now: datetime) -> list[Issue]:
-        """Check a source; tell its owner about problems not told before."""
-        found = check(self.engine, source.id or 0, now)
+    def issues(self, history: History) -> list[Issue]:
+        """Check a source's history; tell its owner about problems not told before."""
+        found = check(history)
         kinds = {i.kind for i in found}
         with self.engine.begin() as conn:  # a problem that cleared may be told again
             conn.execute(
                 delete(QualityNotice).where(
-                    col(QualityNotice.source_id) == source.id,
+                    col(QualityNotice.source_id) == history.source_id,
                     col(QualityNotice.kind).not_in(kinds or {""}),
                 )
             )
         for issue in found:
-            if self._first_time(source, issue):
-                self.notifier.data_problem(source.id or 0, source.label, issue.text)
+            if self._first_time(history.source_id, issue):
+                self.notifier.data_problem(history.source_id, history.label, issue.text)
         return found
 
-    def _first_time(self, source: Source, issue: Issue) -> bool:
+    def _first_time(self, source_id: int, issue: Issue) -> bool:
         try:
             with Session(self.engine) as session:
                 session.add(
                     QualityNotice(
-                        source_id=source.id or 0, kind=issue.kind, text=issue.text, told_at=utcnow()
+                        source_id=source_id, kind=issue.kind, text=issue.text, told_at=utcnow()
                     )
                 )
                 session.commit()

@@ -7,10 +7,10 @@ never a zero. Every value keeps the ids of the stored rows it came from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -19,7 +19,7 @@ from reports.errors import UsageError
 from reports.history.catalogue import Metric
 from reports.timezones import parse_timezone, yesterday
 from store import repository
-from store.models import MetricRow, Snapshot
+from store.models import MetricRow, Snapshot, Source, Workspace
 
 TOTALS_GROUP = "overall"  # slices do not add up: totals only ever come from this group
 
@@ -145,67 +145,86 @@ def combine(metric: Metric, rows: Sequence[Any]) -> float | None:
     return 100.0 * sum(n for n, _ in known) / denominator if denominator else None
 
 
-def source_timezone(engine: Engine, source_id: int) -> str:
-    """Return the IANA timezone of a source's workspace."""
-    with Session(engine) as session:
-        source = repository.get_source(session=session, source_id=source_id)
-        return repository.get_workspace(session=session, workspace_id=source.workspace_id).timezone
+# The columns of a stored row that are not metrics: left out of what a History holds.
+_NOT_METRICS: Final = frozenset(
+    {"snapshot_id", "source_id", "fetch_group", "dimension_hash", "url_raw"}
+    | {"url", "device", "country", "browser", "os", "source", "medium", "campaign", "channel"}
+)
+TOTALS_COLUMNS: Final[tuple[Any, ...]] = tuple(
+    getattr(MetricRow, name) for name in MetricRow.model_fields if name not in _NOT_METRICS
+)
 
 
-def last_days(engine: Engine, source_id: int, days: int, now: datetime) -> tuple[date, date]:
-    """Return the first and last local day of the `days` days ending yesterday."""
+def read_place(session: Session, source_id: int) -> tuple[str, str]:
+    """Return a source's label and its workspace's IANA timezone, in one query."""
+    query = (
+        select(Source.label, Workspace.timezone)
+        .join(Workspace, col(Workspace.id) == col(Source.workspace_id))
+        .where(Source.id == source_id)
+    )
+    found = session.exec(query).first()
+    if found is not None:
+        return found[0], found[1]
+    # Not found: the usual lookups raise the usual messages.
+    source = repository.get_source(session=session, source_id=source_id)
+    zone = repository.get_workspace(session=session, workspace_id=source.workspace_id)
+    return source.label, zone.timezone
+
+
+def read_totals(session: Session, source_id: int, start: date, end: date) -> dict[date, Any]:
+    """Return the no-dimension row of each stored day in start..end, with its snapshot's
+    late and estimated flags (one query; rows are read-only tuples with named columns)."""
+    query = (
+        select(col(Snapshot.late), col(Snapshot.estimated), *TOTALS_COLUMNS)
+        .join(Snapshot, col(Snapshot.id) == col(MetricRow.snapshot_id))
+        .where(
+            MetricRow.source_id == source_id,
+            MetricRow.fetch_group == TOTALS_GROUP,
+            MetricRow.local_date >= start,
+            MetricRow.local_date <= end,
+        )
+        .order_by(col(MetricRow.local_date))
+    )
+    rows: list[Any] = list(session.exec(query).all())
+    return {row.local_date: row for row in rows}
+
+
+def window(end: date, days: int) -> tuple[date, date]:
+    """Return the first and last day of the `days` days ending `end`."""
     if days < 1:
         raise UsageError("--days must be 1 or more.")
-    end = yesterday(now, parse_timezone(source_timezone(engine, source_id)))
     return end - timedelta(days=days - 1), end
 
 
-def totals(
-    engine: Engine, source_id: int, start: date, end: date
-) -> dict[date, tuple[MetricRow, Snapshot]]:
-    """Return the no-dimension row (and its snapshot) of each stored day in start..end."""
-    with Session(engine) as session:
-        query = (
-            select(MetricRow, Snapshot)
-            .join(Snapshot, col(Snapshot.id) == col(MetricRow.snapshot_id))
-            .where(
-                MetricRow.source_id == source_id,
-                MetricRow.fetch_group == TOTALS_GROUP,
-                MetricRow.local_date >= start,
-                MetricRow.local_date <= end,
-            )
-        )
-        return {row.local_date: (row, snap) for row, snap in session.exec(query).all()}
-
-
-def series(engine: Engine, *, source_id: int, metric: Metric, days: int, now: datetime) -> Series:
-    """Return one value per local day for the `days` days ending yesterday."""
+def build_series(
+    metric: Metric,
+    source_id: int,
+    timezone: str,
+    stored: Mapping[date, Any],
+    start: date,
+    days: int,
+) -> Series:
+    """PURE: one point per day from start, gaps as None, from the stored totals by day."""
     if metric.is_breakdown:
         raise UsageError(f"{metric.key} is a breakdown: chart it as bars, not as a series.")
-    start, end = last_days(engine, source_id, days, now)
-    stored = totals(engine, source_id, start, end)
     points = []
     for offset in range(days):
         day = start + timedelta(days=offset)
-        if day not in stored:
+        row = stored.get(day)
+        if row is None:
             points.append(Point(day, None))
             continue
-        row, snap = stored[day]
         num, den = day_parts(metric, row)
-        value = day_value(metric, row)
         refs = (row.id or 0,)
-        points.append(Point(day, value, snap.late, snap.estimated, refs, num, den))
-    return Series(metric, source_id, source_timezone(engine, source_id), tuple(points))
+        points.append(Point(day, day_value(metric, row), row.late, row.estimated, refs, num, den))
+    return Series(metric, source_id, timezone, tuple(points))
 
 
-def aggregate(
-    engine: Engine, *, source_id: int, metric: Metric, start: date, end: date
-) -> Aggregate:
-    """Return a metric over the days start..end (None when no day has data)."""
+def build_aggregate(metric: Metric, rows: Iterable[Any], start: date, end: date) -> Aggregate:
+    """PURE: a metric over the stored days start..end (None when no day has data)."""
     if metric.is_breakdown:
         raise UsageError(f"{metric.key} is a breakdown, not a single number.")
-    rows = [row for row, _ in totals(engine, source_id, start, end).values()]
-    usable = [r for r in rows if day_value(metric, r) is not None]
+    usable = [r for r in rows if start <= r.local_date <= end and day_value(metric, r) is not None]
     return Aggregate(
         value=combine(metric, usable),
         days_with_data=len(usable),
@@ -213,3 +232,22 @@ def aggregate(
         summed_daily_users=metric.rule == "users" and len(usable) > 1,
         refs=tuple(sorted(r.id or 0 for r in usable)),
     )
+
+
+def series(engine: Engine, *, source_id: int, metric: Metric, days: int, now: datetime) -> Series:
+    """Return one value per local day for the `days` days ending yesterday (one metric on its
+    own; a report or an alert reads a History with `load` instead)."""
+    with Session(engine) as session:
+        timezone = read_place(session, source_id)[1]
+        start, end = window(yesterday(now, parse_timezone(timezone)), days)
+        stored = read_totals(session, source_id, start, end)
+    return build_series(metric, source_id, timezone, stored, start, days)
+
+
+def aggregate(
+    engine: Engine, *, source_id: int, metric: Metric, start: date, end: date
+) -> Aggregate:
+    """Return a metric over the days start..end (None when no day has data)."""
+    with Session(engine) as session:
+        stored = read_totals(session, source_id, start, end)
+    return build_aggregate(metric, stored.values(), start, end)

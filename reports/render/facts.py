@@ -7,18 +7,16 @@ A written summary (template or AI) only phrases these; an AI answer is checked a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from statistics import mean
 from typing import Final
 
-from sqlalchemy import Engine
-
-from reports.history.breakdowns import breakdown
 from reports.history.catalogue import Metric, by_device, by_page
-from reports.history.query import aggregate, series
+from reports.history.load import History
 
 MOVER_MIN_SESSIONS: Final = 20  # a slice smaller than this moves by noise, not news
 PERIOD_DAYS: Final = 7
+DAYS: Final = 28  # the facts look back four weeks
 
 
 @dataclass(frozen=True)
@@ -95,24 +93,23 @@ def pct_change(now: float | None, before: float | None) -> float | None:
     return 100.0 * (now - before) / before if now is not None and before else None
 
 
-def compute(
-    engine: Engine, *, source_id: int, metric: Metric, now: datetime, source_label: str = ""
-) -> Facts:
-    """Compute the facts of a daily metric as of `now` (up to yesterday, local time)."""
-    data = series(engine, source_id=source_id, metric=metric, days=28, now=now)
+def needs(metric: Metric) -> tuple[Metric, ...]:
+    """What the facts of a metric read: the metric, and its page and device splits (movers)."""
+    return metric, by_page(metric), by_device(metric)
+
+
+def compute(history: History, metric: Metric, *, source_label: str = "") -> Facts:
+    """Compute the facts of a daily metric as of the history's last day (yesterday, local)."""
+    data = history.series(metric, DAYS)
     points = data.points
     latest = data.latest()
     by_day = {p.day: p.value for p in points}
     week_ago = by_day.get(latest.day - timedelta(days=7)) if latest else None
-    end = points[-1].day if points else now.date()
+    end = points[-1].day
     start = end - timedelta(days=PERIOD_DAYS - 1)
-    period = aggregate(engine, source_id=source_id, metric=metric, start=start, end=end)
-    before = aggregate(
-        engine,
-        source_id=source_id,
-        metric=metric,
-        start=start - timedelta(days=PERIOD_DAYS),
-        end=start - timedelta(days=1),
+    period = history.aggregate(metric, start, end)
+    before = history.aggregate(
+        metric, start - timedelta(days=PERIOD_DAYS), start - timedelta(days=1)
     )
     values = [p.value for p in points if p.value is not None]
     last_7 = [p.value for p in points[-7:] if p.value is not None]
@@ -133,20 +130,15 @@ def compute(
         days_missing=len(points) - len(values),
         estimated_days=sum(1 for p in points if p.estimated),
         late_days=sum(1 for p in points if p.late),
-        movers=movers(engine, source_id=source_id, metric=metric, now=now),
+        movers=movers(history, metric),
     )
 
 
-def movers(
-    engine: Engine, *, source_id: int, metric: Metric, now: datetime, top: int = 3
-) -> tuple[Mover, ...]:
+def movers(history: History, metric: Metric, top: int = 3) -> tuple[Mover, ...]:
     """The pages and devices that changed most against the week before (with enough volume)."""
     found: list[Mover] = []
     for kind, split in (("page", by_page(metric)), ("device", by_device(metric))):
-        result = breakdown(
-            engine, source_id=source_id, metric=split, days=PERIOD_DAYS, top_n=50, now=now
-        )
-        for row in result.rows:
+        for row in history.breakdown(split, PERIOD_DAYS, top_n=50).rows:
             if row.change_pct is not None and (row.sessions or 0) >= MOVER_MIN_SESSIONS:
                 found.append(Mover(kind, row.label, row.value, row.change_pct))
     found.sort(key=lambda m: -abs(m.change_pct))

@@ -7,8 +7,9 @@ import pytest
 
 from bot.cli.demo import run_demo
 from reports.history.catalogue import CATALOGUE, get_metric
+from reports.history.load import load
 from reports.history.query import Point, Series
-from reports.render.charts import ChartMaker
+from reports.render.charts import ChartMaker, chart_days
 from reports.render.charts.line import LineRenderer
 from reports.render.charts.style import format_change, format_value, shorten
 from store.db import make_engine
@@ -26,6 +27,12 @@ def demo(tmp_path_factory):
     engine.dispose()
 
 
+def drawn(engine, source_id, metric, days, **kw):
+    """A chart as the callers draw one: the history read once, then rendered."""
+    history = load(engine, source_id, [metric], days=chart_days(metric, days), now=NOW)
+    return ChartMaker().metric_chart(history, metric=metric, days=days, **kw)
+
+
 def png_size(png: bytes) -> tuple[int, int]:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", png[16:24])
@@ -34,8 +41,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 @pytest.mark.parametrize("metric", CATALOGUE, ids=lambda m: m.key)
 def test_every_catalogue_metric_renders_from_demo_data(demo, metric):
     run, engine = demo
-    chart = ChartMaker().metric_chart(engine, source_id=run.source_id, metric=metric, days=30,
-                                      now=NOW, source_label="Demo")  # fmt: skip
+    chart = drawn(engine, run.source_id, metric, 30, source_label="Demo")
     assert png_size(chart.png) == (1600, 900) == (chart.width, chart.height)
     assert metric.label in chart.alt_text and "no data yet" not in chart.alt_text
     assert 20_000 < len(chart.png) < 1_000_000
@@ -52,8 +58,7 @@ def test_the_demo_wrote_a_chart_per_category_and_a_digest(demo):
 
 def test_alt_text_states_the_key_numbers_and_caveats(demo):
     run, engine = demo
-    chart = ChartMaker().metric_chart(engine, source_id=run.source_id,
-                                      metric=get_metric("sessions"), days=14, now=NOW)  # fmt: skip
+    chart = drawn(engine, run.source_id, get_metric("sessions"), 14)
     text = chart.alt_text
     assert "latest" in text and "vs" in text and "7-day average" in text
     assert "1 estimated" in text and "1 late" in text and "without data" in text

@@ -6,13 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from reports.history.quality import QualityGuard, check
-from store.models import Source
+from reports.history.load import load
+from reports.history.quality import DAYS, QualityGuard, check
 from tests.fakes.history import a_source, history
 
 NOW = datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
 YESTERDAY = date(2026, 3, 19)
 NORMAL = {"sessions": 1000, "pages_per_session": 2.4, "bot_sessions": 50, "distinct_users": 900}
+
+
+def read(engine, sid, now):
+    """The history a check reads."""
+    return load(engine, sid, [], days=DAYS, now=now)
 
 
 def built(engine, last=None, recent=None):
@@ -46,13 +51,13 @@ def built(engine, last=None, recent=None):
 )  # fmt: skip
 def test_each_check_fires_on_data_built_to_trip_it(engine, last, recent, kinds):
     sid = built(engine, last, recent)
-    assert [i.kind for i in check(engine, sid, NOW)] == kinds
+    assert [i.kind for i in check(read(engine, sid, NOW))] == kinds
 
 
 def test_nothing_is_judged_without_the_last_day(engine):
     sid = a_source(engine, NOW - timedelta(days=60))
     history(engine, sid, end=YESTERDAY - timedelta(days=2), days=30)
-    assert check(engine, sid, NOW) == []
+    assert check(read(engine, sid, NOW)) == []
 
 
 class Notes:
@@ -64,18 +69,15 @@ class Notes:
 
 
 def test_the_owner_is_told_once_and_again_only_after_it_cleared(engine):
-    from sqlmodel import Session
-
     sid = built(engine, {"sessions": 300})
     notes = Notes()
     guard = QualityGuard(engine, notes)
-    with Session(engine) as session:
-        source = session.get(Source, sid)
-    assert [i.kind for i in guard.issues(source, NOW)] == ["collapsed"]
-    assert [i.kind for i in guard.issues(source, NOW)] == ["collapsed"]
+    assert [i.kind for i in guard.issues(read(engine, sid, NOW))] == ["collapsed"]
+    assert [i.kind for i in guard.issues(read(engine, sid, NOW))] == ["collapsed"]
     assert len(notes.told) == 1 and "tag may be broken" in notes.told[0]
-    assert guard.issues(source, NOW - timedelta(days=1)) == []  # the day before was fine
-    guard.issues(source, NOW)
+    before = read(engine, sid, NOW - timedelta(days=1))
+    assert guard.issues(before) == []  # the day before was fine
+    guard.issues(read(engine, sid, NOW))
     assert len(notes.told) == 2
 
 

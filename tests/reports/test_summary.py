@@ -10,8 +10,9 @@ import pytest
 
 from bot.cli.demo import run_demo
 from reports.history.catalogue import get_metric
+from reports.history.load import load
 from reports.render.ai import Summarizer, openai_client, unmatched
-from reports.render.facts import Facts, Mover, compute
+from reports.render.facts import DAYS, Facts, Mover, compute, needs
 from reports.render.summary import deterministic
 from reports.settings import AiSettings, Settings
 from store.db import make_engine
@@ -65,7 +66,8 @@ def test_facts_from_stored_history(tmp_path):
     now = datetime(2026, 3, 20, 10, tzinfo=UTC)
     run = run_demo(out_dir=tmp_path, days=9, now=now, timezone="Europe/London")
     engine = make_engine(f"sqlite:///{run.db_path}")
-    f = compute(engine, source_id=run.source_id, metric=get_metric("rage_click_rate"), now=now)
+    metric = get_metric("rage_click_rate")
+    f = compute(load(engine, run.source_id, needs(metric), days=DAYS, now=now), metric)
     engine.dispose()
     assert f.latest_day == date(2026, 3, 19) and f.latest is not None
     assert f.change_week_pct == pytest.approx(100 * (f.latest - f.week_ago) / f.week_ago)

@@ -28,7 +28,12 @@ class BarRenderer:
         self._lock = threading.Lock()
         self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
         FigureCanvasAgg(self.figure)
-        ax = self.ax = self.figure.add_axes((0.3, 0.08, 0.6, 0.72))
+        self.ax = self.figure.add_axes((0.3, 0.08, 0.6, 0.72))
+        self._build_axes()
+        self._build_texts()
+
+    def _build_axes(self) -> None:
+        ax = self.ax
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
         ax.spines["left"].set_color(style.GRID)
@@ -39,6 +44,10 @@ class BarRenderer:
         self.bars = ax.barh(range(SLOTS), [0.0] * SLOTS, height=0.68, color=style.BLUE)
         ax.set_ylim(SLOTS - 0.4, -0.6)  # rank 1 at the top
         ax.set_yticks([])
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+
+    def _build_texts(self) -> None:
+        ax = self.ax
         # Labels are our own texts, not tick labels: re-creating ticks on every render is slow.
         self.labels = [
             ax.text(
@@ -53,7 +62,6 @@ class BarRenderer:
             )
             for i in range(SLOTS)
         ]
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         self.values = [
             ax.text(0, i, "", va="center", fontsize=style.SMALL_SIZE, color=style.INK)
             for i in range(SLOTS)
