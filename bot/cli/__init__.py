@@ -6,7 +6,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TextIO
 
 from bot.cli import alerts, charts, data, misc, scheduling, sources, subscriptions
@@ -40,6 +41,7 @@ def main(
     environ: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> int:
     """Run one command; return its exit status (0 ok, 1 failed, 2 bad input or config)."""
     runtime = Runtime(
@@ -47,6 +49,8 @@ def main(
         out=out or sys.stdout,
         err=err or sys.stderr,
     )
+    if clock is not None:
+        runtime.clock = clock
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
