@@ -35,8 +35,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
-from reports.catalogue import CATALOGUE
-from reports.sandbox import ClaritySandbox
+from reports.clarity.sandbox import ClaritySandbox
+from reports.history.catalogue import CATALOGUE
 from store.crypto import generate_key
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -265,6 +265,12 @@ SCENARIO: list[Step] = [
     Step("sandbox/15-sources-list-all.json", "sources list --all --json", "2026-03-11T09:00:00Z"),
     Step("sandbox/16-subscriptions-all.json", "subscriptions --all --json", "2026-03-11T09:00:00Z"),
     Step("sandbox/17-alerts-list-removed.json", "alerts list --json", "2026-03-11T09:00:00Z"),
+    Step(
+        "sandbox/18-sources-import.json",
+        "sources import <TMP>/clients.jsonl --json",
+        "2026-03-11T09:00:00Z",
+        code=2,
+    ),
 ]
 COMPARED = [step for step in SCENARIO if step.name]
 
@@ -274,6 +280,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Out
     """Run every step in order against a fresh database and sandbox; outputs by golden name."""
     tmp = tmp_path_factory.mktemp("golden-sandbox")
     (tmp / "token.txt").write_text(ClaritySandbox().issue_token("shop") + "\n")
+    (tmp / "clients.jsonl").write_text(
+        '{"label": "Client", "token_file": "token.txt", "timezone": "Europe/Paris"}\n'
+        '{"label": "Broken", "token": "not-a-token"}\n'
+    )
     outputs: dict[str, Output] = {}
     with ClaritySandbox() as box:
         shell = Shell(
