@@ -7,13 +7,12 @@ field and block names in several spellings; rows of one slice spread over up to 
 from __future__ import annotations
 
 import logging
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from reports.clarity.dimensions import Dimension, norm_key
+from reports.clarity.values import clean_text, to_count, to_number
 from reports.errors import ClarityDimensionMissing, ClarityShapeError
 from store.fields import METRIC_FIELDS
 
@@ -22,12 +21,6 @@ log = logging.getLogger(__name__)
 # Clarity documents "1,000 rows" with no pagination and nothing in the body says a block was cut,
 # so a block that reaches the cap is flagged as possibly truncated.
 ROW_CAP: Final = 1000
-MAX_TEXT: Final = 2048  # longest page title/URL kept; Clarity's own are far shorter
-# C0/C1 controls, bidi overrides and isolates, zero-width characters: none carries meaning in a
-# title or URL, and they can hide or reorder text where we show it.
-_CONTROL: Final = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
 
 FRUSTRATION_BLOCKS: Final = {
     "deadclickcount": "dead_clicks",
@@ -102,47 +95,6 @@ class _Acc:
     def warn(self, message: str) -> None:
         if len(self.warnings) < 50:  # a hostile body must not grow the log without bound
             self.warnings.append(message)
-
-
-def to_count(value: Any) -> int | None:
-    """Coerce a count that may be a JSON string, int or whole float; None when unusable."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        try:
-            value = float(text) if "." in text or "e" in text.lower() else int(text)
-        except ValueError:
-            return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and math.isfinite(value) and value >= 0 and value.is_integer():
-        return int(value)
-    return None
-
-
-def to_number(value: Any) -> float | None:
-    """Coerce a percentage or average (a JSON number, sometimes a string) to float."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, int | float):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return None
-
-
-def clean_text(text: str, limit: int = MAX_TEXT) -> str:
-    """Website text as it can be stored anywhere: no NUL or other control characters, bounded.
-
-    PostgreSQL refuses NUL in text, so one such page title used to stop a source's whole history.
-    The raw body is kept as received; only the parsed values are cleaned.
-    """
-    return _CONTROL.sub("", text)[:limit]
 
 
 def _dim_value(value: Any) -> str | None:

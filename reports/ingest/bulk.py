@@ -20,8 +20,8 @@ from typing import Any, Final
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from reports.clarity.parser import clean_text
 from reports.clarity.tokens import check_token, fingerprint, project_key
+from reports.clarity.values import clean_text
 from reports.errors import ClaritybotError, UsageError
 from reports.timezones import parse_timezone
 from store import repository

@@ -6,8 +6,9 @@ import logging
 import pytest
 
 from reports.clarity.dimensions import resolve_dimensions
-from reports.clarity.parser import parse_insights, to_count, to_number
+from reports.clarity.parser import parse_insights
 from reports.clarity.rows import metric_rows, ranked_rows
+from reports.clarity.values import to_count, to_number
 from reports.errors import ClarityDimensionMissing, ClarityShapeError
 from store.fields import METRIC_FIELDS
 from tests.conftest import FIXTURES
