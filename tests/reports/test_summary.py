@@ -50,12 +50,14 @@ def facts(**kw):
     ("kw", "expected"),
     [
         ({}, "Sessions: 738 on Mon 9 Mar, down 12 % on the Monday before. Over the last 7 "
-             "days: 5.2k, up 4 % on the 7 days before. Against the daily average of 700 over the 28 days with data: up 5 %."),
+             "days: 5.2k, up 4 % on the 7 days before. Against the daily average of 700 over the "
+             "28 days with data: up 5 %."),
         ({"latest": 900.0, "change_week_pct": 7.1, "change_period_pct": 9.0},
          "Sessions: 900 on Mon 9 Mar, up 7 % on the Monday before."),
         ({"latest": 701.0, "change_week_pct": 0.4, "change_period_pct": -1.0},
          "Sessions: 701 on Mon 9 Mar, level with the Monday before. Over the last 7 days: "
-         "5.2k, level with the 7 days before. Against the daily average of 700 over the 28 days with data: level."),
+         "5.2k, level with the 7 days before. Against the daily average of 700 over the 28 "
+         "days with data: level."),
         ({"days_with_data": 2, "change_week_pct": None, "week_ago": None, "days_missing": 26},
          "Sessions: 738 on Mon 9 Mar. Only 2 day(s) of history so far: too early to call a "
          "trend. Note: 26 of the last 28 days have no sessions data."),
