@@ -10,7 +10,7 @@ from typing import Any
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.history.catalogue import CATALOGUE, by_category, get_metric
-from reports.history.query import Breakdown, Series
+from reports.history.query import Aggregate, Breakdown, Series
 from store import repository
 from store.db import session_scope
 
@@ -85,11 +85,12 @@ def metric_command(args: argparse.Namespace, rt: Runtime) -> int:
     if metric.is_breakdown:
         _print_breakdown(history.breakdown(metric, args.days, top_n=10), rt, as_json=args.json)
     else:
-        _print_series(history.series(metric, args.days), rt, as_json=args.json)
+        whole = history.aggregate(metric, history.start, history.end)
+        _print_series(history.series(metric, args.days), rt, as_json=args.json, whole=whole)
     return 0
 
 
-def _print_series(data: Series, rt: Runtime, *, as_json: bool) -> None:
+def _print_series(data: Series, rt: Runtime, *, as_json: bool, whole: Aggregate) -> None:
     from reports.render.charts.style import format_value
 
     metric = data.metric
@@ -108,6 +109,13 @@ def _print_series(data: Series, rt: Runtime, *, as_json: bool) -> None:
                 }
                 for p in data.points
             ],
+            # The days combined by the catalogue's rule (session-weighted, rate of sums...).
+            "window": {
+                "value": whole.value,
+                "rule": metric.rule,
+                "days_with_data": whole.days_with_data,
+                "days": whole.days,
+            },
         }
         rt.out.write(json.dumps(payload, indent=2) + "\n")
         return
@@ -116,6 +124,9 @@ def _print_series(data: Series, rt: Runtime, *, as_json: bool) -> None:
         flags = " ".join(f for f, on in (("late", p.late), ("estimated", p.estimated)) if on)
         value = format_value(p.value, metric.unit, short=False) if p.value is not None else "gap"
         rt.out.write(f"  {p.day} {p.day:%a}  {value:>12}  {flags}\n")
+    total = format_value(whole.value, metric.unit, short=False)
+    what = "sum of daily users" if metric.rule == "users" else f"combined ({metric.rule})"
+    rt.out.write(f"  {what}: {total} over {whole.days_with_data} of {whole.days} days\n")
 
 
 def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:

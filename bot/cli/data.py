@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
@@ -46,9 +46,20 @@ def register(commands: Any) -> None:
     usage.set_defaults(handler=show_quota)
 
 
+NOW_TOLERANCE: Final = timedelta(minutes=5)  # --now may only restate the current time
+
+
 def snapshot(args: argparse.Namespace, rt: Runtime) -> int:
     """Take yesterday's snapshot; exit 1 unless every fetch group is stored."""
     now = parse_now(args.now, rt.err)
+    if args.now and abs(now - rt.clock()) > NOW_TOLERANCE:
+        # Clarity answers only for the 24 h before the call: a past --now would store today's
+        # numbers under a past date and book the calls to the wrong UTC day.
+        raise UsageError(
+            f"--now {args.now} is not the current time ({rt.clock():%Y-%m-%d %H:%M} UTC): a "
+            "snapshot cannot fetch the past, since Clarity only answers for the last 24 hours. "
+            "Leave --now out; missed days are rebuilt by the scheduler's run where possible."
+        )
     result = rt.snapshotter(now if args.now else None).take_yesterday(
         args.source, now=now, purpose=Purpose.MANUAL
     )

@@ -161,13 +161,13 @@ def demo_summary(rt: Runtime, source_id: int, now: datetime) -> str:
     from reports.history.load import load
     from reports.render.facts import DAYS, compute, needs
 
-    metrics = [get_metric(k) for k in ("sessions", "rage_click_rate")]
+    metrics = [get_metric(k) for k in ("sessions", "sessions_with_rage_clicks")]
     history = load(rt.engine, source_id, [m for d in metrics for m in needs(d)], days=DAYS, now=now)
     found = [compute(history, m, source_label=DEMO_LABEL) for m in metrics]
     return rt.summarizer.summarize(found).text
 
 
-DEMO_RULES: Final = ("rage_click_rate above 1% over 7d", "sessions below 100 over 7d")
+DEMO_RULES: Final = ("sessions_with_rage_clicks above 1% over 7d", "sessions below 100 over 7d")
 
 
 def demo_alerts(
@@ -207,7 +207,7 @@ def deliver_digest(
             rt.engine,
             NewSubscription(
                 source_id=source_id,
-                metrics=["digest", "sessions", "rage_click_rate"],
+                metrics=["digest", "sessions", "sessions_with_rage_clicks"],
                 kind=DestinationKind.OUTBOX,
                 destination=str(outbox),
                 created_by="demo",
@@ -226,7 +226,7 @@ def deliver_digest(
 CATEGORY_CHARTS: Final = {
     "traffic": "sessions",
     "engagement": "engagement_time",
-    "frustration": "rage_click_rate",
+    "frustration": "sessions_with_rage_clicks",
     "breakdown": "top_pages_by_rage_clicks",
 }
 

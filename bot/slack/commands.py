@@ -22,7 +22,7 @@ from reports.history.catalogue import by_category, get_metric
 from reports.ingest import sources
 from reports.ingest.live import SHOWN, live_look
 from reports.ingest.outcomes import STOPPING
-from reports.ingest.snapshot import Snapshotter
+from reports.ingest.snapshot import Snapshotter, TooLateForDay
 from reports.timezones import parse_timezone
 from store import repository
 from store.db import session_scope
@@ -49,7 +49,10 @@ def connect(
         cipher=services.cipher,
         policy=services.policy,
     )
-    result = snapshotter.take_yesterday(source_id, now=now, purpose=Purpose.CONNECT)
+    try:
+        result = snapshotter.take_yesterday(source_id, now=now, purpose=Purpose.CONNECT)
+    except TooLateForDay as late:  # connected all the same; yesterday comes with tonight's run
+        return Reply(f"Connected *{escape(label or 'Clarity project')}*. {late}")
     rejected = result.rejected
     if rejected is not None:
         sources.remove_source(services.engine, source_id=source_id, purge=True, now=now)

@@ -1,7 +1,8 @@
 """PURE: what an alert rule says about a day, from the source's History.
 
 No data in the window is "unknown", never zero: an empty day does not fire a "sessions down"
-rule.
+rule, and a total over a window with a missing day is not judged against a threshold. Distinct
+users are never summed: their rules judge the average per day.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from statistics import mean
 from reports.delivery.dispatch import GRACE, READY_GROUP
 from reports.history.catalogue import Metric, by_page, get_metric
 from reports.history.load import History
-from reports.render.charts.style import format_value
+from reports.history.query import Aggregate
+from reports.render.charts.style import POINT_UNITS, format_value
+from reports.render.facts import points_words
 from reports.timezones import due_at, parse_timezone
 from store.models import AlertRule
 from store.vocab import AlertState, Condition, Direction
@@ -62,16 +65,28 @@ def rule_needs(rule: AlertRule) -> tuple[list[Metric], int]:
     return metrics, max(2 * rule.window_days, 7 * rule.weeks + 1)
 
 
-def measure(
-    history: History, rule: AlertRule, day: date
-) -> tuple[float | None, float | None, float | None]:
-    """(value, baseline, sessions) of the rule's metric for its window ending `day`."""
+@dataclass(frozen=True)
+class Measure:
+    """The rule's metric over its window: value, baseline, sessions, and how many days had data."""
+
+    value: float | None
+    baseline: float | None
+    sessions: float | None
+    days_with_data: int
+    days: int
+
+
+def measure(history: History, rule: AlertRule, day: date) -> Measure:
+    """The rule's metric for its window ending `day` (the same aggregation as the charts)."""
     metric = get_metric(rule.metric)
+    days = rule.window_days
     if rule.page:
-        result = history.breakdown(by_page(metric), rule.window_days, top_n=1000)
+        result = history.breakdown(by_page(metric), days, top_n=1000)
         row = next((r for r in result.rows if r.label.rstrip("/") == rule.page.rstrip("/")), None)
-        return (row.value, row.previous, row.sessions) if row else (None, None, None)
-    start = day - timedelta(days=rule.window_days - 1)
+        if row is None:
+            return Measure(None, None, None, 0, days)
+        return Measure(row.value, row.previous, row.sessions, days, days)
+    start = day - timedelta(days=days - 1)
     sessions = history.aggregate(get_metric("sessions"), start, day).value
     if rule.condition == Condition.ANOMALY:
         data = history.series(metric, 7 * rule.weeks + 1)
@@ -81,13 +96,23 @@ def measure(
             for k in range(1, rule.weeks + 1)
             if (v := by_day.get(day - timedelta(days=7 * k))) is not None
         ]
-        return by_day.get(day), (mean(past) if len(past) >= 2 else None), sessions
+        value = by_day.get(day)
+        baseline = mean(past) if len(past) >= 2 else None
+        return Measure(value, baseline, sessions, int(value is not None), 1)
     now_agg = history.aggregate(metric, start, day)
-    before = history.aggregate(
-        metric, start - timedelta(days=rule.window_days), start - timedelta(days=1)
-    )
+    before = history.aggregate(metric, start - timedelta(days=days), start - timedelta(days=1))
     comparable = before.days_with_data == now_agg.days_with_data
-    return now_agg.value, (before.value if comparable else None), sessions
+    value, baseline = _per_day(metric, now_agg), _per_day(metric, before)
+    return Measure(
+        value, baseline if comparable else None, sessions, now_agg.days_with_data, now_agg.days
+    )
+
+
+def _per_day(metric: Metric, agg: Aggregate) -> float | None:
+    """Distinct users over a window: the average per day with data, never their sum."""
+    if metric.rule != "users" or agg.value is None or not agg.days_with_data:
+        return agg.value
+    return agg.value / agg.days_with_data
 
 
 def evaluate(history: History, rule: AlertRule) -> Verdict | None:
@@ -100,9 +125,21 @@ def evaluate(history: History, rule: AlertRule) -> Verdict | None:
         return Verdict(
             day, AlertState.UNKNOWN, None, None, f"no data for {day:%a %-d %b}: not judged"
         )
-    value, baseline, sessions = measure(history, rule, day)
+    found = measure(history, rule, day)
+    value, baseline, sessions = found.value, found.baseline, found.sessions
     if value is None:
         return Verdict(day, AlertState.UNKNOWN, None, None, "no data in the window: not judged")
+    gaps = found.days - found.days_with_data
+    if gaps and get_metric(rule.metric).rule == "sum":
+        total = format_value(value, get_metric(rule.metric).unit)
+        return Verdict(
+            day,
+            AlertState.UNKNOWN,
+            value,
+            baseline,
+            f"{total} over {found.days_with_data} of {found.days} days ({gaps} without data): "
+            "a total with a missing day is not judged",
+        )
     if sessions is not None and sessions < rule.min_sessions:
         return Verdict(
             day,
@@ -126,19 +163,28 @@ def _text(
 ) -> str:
     metric = get_metric(rule.metric)
     label = metric.label + (f" on {rule.page}" if rule.page else "")
-    v = format_value(value, metric.unit)
+    unit = metric.unit
+    v = format_value(value, unit)
+    days = rule.window_days
+    span = f"over the last {days} days" if days > 1 else f"on {day:%a %-d %b}"
+    if metric.rule == "users" and days > 1:
+        v, span = f"about {v} a day", f"over the last {days} days"
     if rule.condition in (Condition.ABOVE, Condition.BELOW):
-        limit = format_value(rule.threshold, metric.unit)
-        days = rule.window_days
-        return f"{label} is {v} over the last {days} days (limit: {rule.condition} {limit})"
-    b = format_value(baseline, metric.unit)
-    way = "up" if (pct or 0) > 0 else "down"
+        limit = format_value(rule.threshold, unit)
+        return f"{label} is {v} {span} (limit: {rule.condition} {limit})"
+    b = format_value(baseline, unit)
+    change = _change(unit, value, baseline, pct)
     if rule.condition == Condition.ANOMALY:
         return (
-            f"{label} on {day:%a %-d %b} was {v}, {way} {abs(pct or 0):.0f} % on the "
+            f"{label} on {day:%a %-d %b} was {v}, {change} on the "
             f"{day:%A} average of the {rule.weeks} weeks before ({b})"
         )
-    return (
-        f"{label} is {v} over the last {rule.window_days} days, {way} {abs(pct or 0):.0f} % "
-        f"on the {rule.window_days} days before ({b})"
-    )
+    return f"{label} is {v} {span}, {change} on the {days} days before ({b})"
+
+
+def _change(unit: str, value: float, baseline: float | None, pct: float | None) -> str:
+    """`up 12 %`, or `up 2.6 points (+89 %)` for a percentage or a rate per 100 sessions."""
+    way = "up" if (pct or 0) > 0 else "down"
+    if unit in POINT_UNITS and baseline is not None:
+        return f"{way} {points_words(value - baseline, unit)} ({pct or 0:+.0f} %)"
+    return f"{way} {abs(pct or 0):.0f} %"

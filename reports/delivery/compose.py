@@ -19,8 +19,8 @@ from reports.history.load import History
 from reports.history.query import Series
 from reports.render.ai import Summarizer, Summary
 from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
-from reports.render.charts.line import week_change
-from reports.render.charts.style import format_change, format_value
+from reports.render.charts.line import week_delta
+from reports.render.charts.style import format_delta, format_value
 from reports.render.facts import DAYS as FACTS_DAYS
 from reports.render.facts import compute, needs
 from store.models import Subscription
@@ -81,9 +81,25 @@ def metric_line(data: Series) -> str:
     latest = data.latest()
     if latest is None:
         return f"{data.metric.label}: no data in this period"
-    pct, versus = week_change(data)
-    change = f" ({format_change(pct)} {versus})" if pct is not None else ""
+    diff, pct, versus = week_delta(data)
+    delta = format_delta(data.metric.unit, diff, pct)
+    change = f" ({delta} {versus})" if delta else ""
     return f"{data.metric.label}: {format_value(latest.value, data.metric.unit)}{change}"
+
+
+def metric_caveat(data: Series) -> str | None:
+    """What undermines one metric's own days in the report's window, or None."""
+    known = [p for p in data.points if p.value is not None]
+    parts = []
+    if gaps := len(data.points) - len(known):
+        parts.append(f"{gaps} of {len(data.points)} days without data")
+    if estimated := sum(1 for p in known if p.estimated):
+        parts.append(f"{estimated} estimated")
+    if late := sum(1 for p in known if p.late):
+        parts.append(f"{late} taken late")
+    for p in (p for p in known if p.odd_length):
+        parts.append(f"{p.day:%a %-d %b} was {p.hours} h long (clock change)")
+    return f"{data.metric.label}: {', '.join(parts)}." if parts else None
 
 
 def report_keys(sub: Subscription) -> list[str]:
@@ -131,6 +147,7 @@ def compose(
     notes: tuple[str, ...] = (*warnings, *((note,) if note else ()))
     if not has_data:
         notes += (f"No data for these {days} days: is the Clarity project still connected?",)
+    notes += _caveats(history, report_keys(sub), days)
     headline = lines[0][1] if lines else (made[0].title if made else "no metrics")
     summary = _summary(history, sub, summarizer)
     return Report(
@@ -169,6 +186,16 @@ def _lines(history: History, keys: list[str], days: int) -> list[Line]:
             data = history.series(metric, days + LEAD_DAYS)
             lines.append((key, metric_line(data), data.latest() is not None))
     return lines
+
+
+def _caveats(history: History, keys: list[str], days: int) -> tuple[str, ...]:
+    """Each daily metric's own caveats over the report's days since the first stored day."""
+    found = []
+    for metric in (m for m in map(get_metric, keys) if not m.is_breakdown):
+        data = history.series(metric, days).since(history.first_day)
+        if data.latest() is not None and (text := metric_caveat(data)):
+            found.append(text)
+    return tuple(found)
 
 
 def _charts(

@@ -140,10 +140,11 @@ def rank(
     ranked = sorted(_kept(metric, current).items(), key=lambda i: (-i[1][0], str(i[0])))[:top_n]
     out = []
     for key, (value, weight) in ranked:
-        prev = previous.get(key, (None, 0))[0]
+        prev, prev_weight = previous.get(key, (None, 0))
         change = 100.0 * (value - prev) / prev if prev else None
         share = 100.0 * value / total if total else None
-        out.append(BreakdownRow(label_for(metric, key), key, value, share, prev, change, weight))
+        label = label_for(metric, key)
+        out.append(BreakdownRow(label, key, value, share, prev, change, weight, prev_weight))
     return Breakdown(metric, start, end, tuple(out), total)
 
 

@@ -5,6 +5,8 @@ Rules (how a value over several days or slices is formed):
 - "weighted": a per-session average; combined weighted by sessions, never averaged plainly.
 - "users": distinct users; never summed across days (a window total is "sum of daily users").
 - "rate": a count per 100 sessions; numerator and denominator are summed, then divided.
+Units: count | percent (a share of 100, e.g. Clarity's "sessions with …") | seconds | ratio |
+per100 (events per 100 sessions: not a share, so never printed with a % sign).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class Metric:
 
     key: str
     label: str
-    unit: str  # count | percent | seconds | ratio
+    unit: str  # count | percent | seconds | ratio | per100
     category: str
     rule: str  # sum | weighted | users | rate
     field: str  # stored column: the value, or the numerator of a rate
@@ -51,7 +53,7 @@ def _rate(key: str, label: str, field: str, what: str) -> Metric:
     return Metric(
         key,
         label,
-        "percent",
+        "per100",
         "frustration",
         "rate",
         field,
@@ -110,6 +112,21 @@ FRUSTRATION_COUNTS: Final = (
     ("error_clicks", "Error clicks", "clicks that raised a JavaScript error"),
 )
 
+
+def _sessions_with(name: str, label: str, what: str) -> Metric:
+    """Clarity's dashboard figure: the share of sessions with at least one such event."""
+    return Metric(
+        f"sessions_with_{name}",
+        f"Sessions with {label[0].lower()}{label[1:]}",
+        "percent",
+        "frustration",
+        "weighted",
+        f"{name}_sessions_pct",
+        higher_is_better=False,
+        description=f"share of sessions with {what} (Clarity's dashboard figure)",
+    )
+
+
 CATALOGUE: Final[tuple[Metric, ...]] = (
     _count("sessions", "Sessions", "traffic", True, "visits by people (bots excluded)"),
     Metric(
@@ -154,9 +171,25 @@ CATALOGUE: Final[tuple[Metric, ...]] = (
         description="how far down the page people scroll, on average",
     ),
     *(_count(k, label, "frustration", False, what) for k, label, what in FRUSTRATION_COUNTS),
-    _rate("rage_click_rate", "Rage-click rate", "rage_clicks", "rage clicks per 100 sessions"),
-    _rate("dead_click_rate", "Dead-click rate", "dead_clicks", "dead clicks per 100 sessions"),
-    _rate("quick_back_rate", "Quick-back rate", "quick_backs", "quick backs per 100 sessions"),
+    *(_sessions_with(k, label, what) for k, label, what in FRUSTRATION_COUNTS),
+    _rate(
+        "rage_click_rate",
+        "Rage clicks per 100 sessions",
+        "rage_clicks",
+        "rage clicks per 100 sessions (not a share of sessions)",
+    ),
+    _rate(
+        "dead_click_rate",
+        "Dead clicks per 100 sessions",
+        "dead_clicks",
+        "dead clicks per 100 sessions (not a share of sessions)",
+    ),
+    _rate(
+        "quick_back_rate",
+        "Quick backs per 100 sessions",
+        "quick_backs",
+        "quick backs per 100 sessions (not a share of sessions)",
+    ),
     _rows(
         "top_pages_by_sessions",
         "Top pages by sessions",
@@ -222,8 +255,8 @@ CATALOGUE: Final[tuple[Metric, ...]] = (
     ),
     _rows(
         "frustration_by_device",
-        "Rage-click rate by device",
-        "percent",
+        "Rage clicks per 100 sessions by device",
+        "per100",
         "rate",
         "rage_clicks",
         "devices",
@@ -242,7 +275,7 @@ def get_metric(key: str) -> Metric:
     if metric is None:
         raise UsageError(
             f"Unknown metric {key!r}. `claritybot metrics` lists them; for example: "
-            "sessions, rage_click_rate, scroll_depth, top_pages_by_sessions."
+            "sessions, sessions_with_rage_clicks, scroll_depth, top_pages_by_sessions."
         )
     return metric
 

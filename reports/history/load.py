@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from reports.history.breakdowns import group_of, rank, read_slices
 from reports.history.catalogue import Metric
@@ -44,6 +44,11 @@ class History:
     totals: Mapping[date, Any]  # the no-dimension row of each stored day, with its flags
     slices: Mapping[tuple[str, str], tuple[Any, ...]]  # each breakdown group's slices
     groups: Mapping[date, frozenset[str]]  # the fetch groups stored on each day
+    first_day: date | None = None  # the source's first stored day ever: "connected" from then
+
+    def since(self, start: date) -> date:
+        """`start`, or the first stored day when later: days before it are not missing."""
+        return max(start, self.first_day) if self.first_day else start
 
     @property
     def start(self) -> date:
@@ -112,7 +117,10 @@ def _read(
     slices = {g: read_slices(session, source_id, ms, earlier, end) for g, ms in wanted.items()}
     totals = read_totals(session, source_id, start, end)
     groups = _stored_groups(session, source_id, start, end)
-    return History(source_id, label, timezone, now, end, days, totals, slices, groups)
+    first = session.exec(
+        select(func.min(col(Snapshot.local_date))).where(Snapshot.source_id == source_id)
+    ).first()
+    return History(source_id, label, timezone, now, end, days, totals, slices, groups, first)
 
 
 def _stored_groups(

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from reports.errors import UsageError
 from reports.history.catalogue import Metric
-from reports.timezones import parse_timezone, yesterday
+from reports.timezones import day_start, parse_timezone, yesterday
 from store import repository
 from store.models import MetricRow, Snapshot, Source, Workspace
 
@@ -36,6 +37,12 @@ class Point:
     # value == num / den; the parts let several days combine by the metric's rule.
     num: float | None = None
     den: float | None = None
+    hours: int = 24  # the local day's length: 23 or 25 on a clock change
+
+    @property
+    def odd_length(self) -> bool:
+        """True for a short or long local day (a daylight-saving change)."""
+        return self.hours != 24
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,13 @@ class Series:
     def latest(self) -> Point | None:
         """Return the newest day that has a value."""
         return next((p for p in reversed(self.points) if p.value is not None), None)
+
+    def since(self, first: date | None) -> Series:
+        """The same series from `first` on: days before a source was connected are not gaps."""
+        if first is None or first <= self.points[0].day:
+            return self
+        kept = tuple(p for p in self.points if p.day >= first) or self.points[-1:]
+        return Series(self.metric, self.source_id, self.timezone, kept)
 
     def tail(self, days: int) -> Series:
         """Return the same series limited to its last `days` days."""
@@ -82,6 +96,11 @@ class Aggregate:
     summed_daily_users: bool = False  # True: a "sum of daily users", not distinct users
     refs: tuple[int, ...] = ()
 
+    @property
+    def complete(self) -> bool:
+        """Every day of the window has data."""
+        return self.days_with_data == self.days
+
 
 @dataclass(frozen=True)
 class BreakdownRow:
@@ -94,6 +113,7 @@ class BreakdownRow:
     previous: float | None
     change_pct: float | None
     sessions: int | None = None
+    previous_sessions: int | None = None  # the slice's sessions in the period before
 
 
 @dataclass(frozen=True)
@@ -208,16 +228,24 @@ def build_series(
     if metric.is_breakdown:
         raise UsageError(f"{metric.key} is a breakdown: chart it as bars, not as a series.")
     points = []
+    zone = parse_timezone(timezone)
     for offset in range(days):
         day = start + timedelta(days=offset)
-        row = stored.get(day)
+        row, hours = stored.get(day), day_hours(day, zone)
         if row is None:
-            points.append(Point(day, None))
+            points.append(Point(day, None, hours=hours))
             continue
         num, den = day_parts(metric, row)
         refs = (row.id or 0,)
-        points.append(Point(day, day_value(metric, row), row.late, row.estimated, refs, num, den))
+        value = day_value(metric, row)
+        points.append(Point(day, value, row.late, row.estimated, refs, num, den, hours))
     return Series(metric, source_id, timezone, tuple(points))
+
+
+def day_hours(day: date, zone: ZoneInfo) -> int:
+    """How many hours a local day lasts: 24, or 23/25 on a daylight-saving change."""
+    length = day_start(day + timedelta(days=1), zone) - day_start(day, zone)
+    return round(length.total_seconds() / 3600)
 
 
 def build_aggregate(metric: Metric, rows: Iterable[Any], start: date, end: date) -> Aggregate:

@@ -21,7 +21,7 @@ from reports.clarity.rows import metric_rows, ranked_rows
 from reports.errors import ClaritybotError, ClarityQuotaExceeded, UsageError
 from reports.ingest import recovery
 from reports.ingest.calls import CallResult, GuardedCaller
-from reports.ingest.due import ON_TIME
+from reports.ingest.due import LATE_LIMIT, ON_TIME
 from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
 from reports.ingest.outcomes import STOPPING, GroupOutcome, SnapshotResult, health
 from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
@@ -56,6 +56,27 @@ def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: st
             f"`claritybot sources set-token {source.id} --token-file FILE`."
         )
     return ctx
+
+
+class TooLateForDay(UsageError):
+    """A manual snapshot asked for a day its 24 h window would no longer mostly cover."""
+
+
+def refuse_when_too_late(day: date, tz: ZoneInfo, now: datetime) -> None:
+    """The scheduler's 12-hour rule, for manual snapshots too: Clarity's window is the last 24 h
+    before the call, so later than 12 h after midnight it holds more of today than of `day`."""
+    limit = due_at(day, tz) + LATE_LIMIT
+    if now <= limit:
+        return
+    local = now.astimezone(tz)
+    raise TooLateForDay(
+        f"It is {local:%H:%M} on {local:%a %-d %b} ({tz.key}): Clarity only answers for the last "
+        f"24 hours, which now hold more of today than of {day:%a %-d %b}, so {day:%a %-d %b} "
+        f"can no longer be taken directly (the limit was {limit.astimezone(tz):%H:%M} local). "
+        "Nothing was stored and no call was spent. Tonight's run will rebuild it from a "
+        "longer window where it can (its totals, marked estimated); `/clarity refresh` gives a "
+        "live look at the last 24 hours now (not stored)."
+    )
 
 
 class Snapshotter:
@@ -93,6 +114,8 @@ class Snapshotter:
         """Snapshot the day before `now` in the source's workspace timezone."""
         source, tz = self._load(source_id)
         day = yesterday(require_aware(now), tz)
+        if purpose in (Purpose.MANUAL, Purpose.CONNECT):
+            refuse_when_too_late(day, tz, require_aware(now))
         return self._take_day(source, tz, day, now=now, purpose=purpose, groups=None)
 
     def take_day(

@@ -44,6 +44,15 @@ class Summary:
     reason: str | None = None  # why the AI text was not used
 
 
+# How each rule combines days, in words the model can repeat without inventing a definition.
+RULE_WORDS: Final = {
+    "sum": "total of the days",
+    "weighted": "average weighted by sessions",
+    "users": "distinct users per day (never summed: the window value is a daily average)",
+    "rate": "per 100 sessions, from the summed counts",
+}
+
+
 def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
     """The facts as JSON-able data: aggregate numbers and labels, nothing else."""
 
@@ -60,18 +69,28 @@ def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
                 "day": f.latest_day.isoformat() if f.latest_day else None,
                 "value": r(f.latest),
             },
+            "combined_by": RULE_WORDS[f.metric.rule],
             "same_weekday_last_week": r(f.week_ago),
             "change_vs_last_week_pct": r(f.change_week_pct),
-            "last_7_days": r(f.period),
+            "change_vs_last_week_points": r(f.change_week) if f.in_points else None,
+            "last_7_days": r(f.period.value),
+            "last_7_days_is": "daily average" if f.period.per_day else "combined",
+            "last_7_days_days_with_data": f.period.days_with_data,
             "previous_7_days": r(f.previous_period),
             "change_vs_previous_7_days_pct": r(f.change_period_pct),
-            "average_7_days": r(f.baseline_7),
-            "average_28_days": r(f.baseline_28),
+            "change_vs_previous_7_days_points": r(f.change_period) if f.in_points else None,
+            "average_7_days": r(f.baseline_7.value),
+            "average_28_days": r(f.baseline_28.value),
+            "average_28_days_days_with_data": f.baseline_28.days_with_data,
             "caveats": {
+                "days_looked_at": f.days,
                 "days_without_data": f.days_missing,
                 "estimated_days": f.estimated_days,
                 "late_snapshots": f.late_days,
                 "days_with_data": f.days_with_data,
+                "short_or_long_days": [
+                    {"day": day.isoformat(), "hours": hours} for day, hours in f.odd_days
+                ],
             },
             "movers": [
                 {
@@ -79,6 +98,7 @@ def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
                     "label": m.label,
                     "value": r(m.value),
                     "change_pct": r(m.change_pct),
+                    "change": r(m.change),
                 }
                 for m in f.movers
             ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,8 +20,21 @@ class Cli:
 
     def __call__(self, *argv, stdin=None):
         out, err = io.StringIO(), io.StringIO()
-        code = main(list(argv), environ=self.environ, out=out, err=err)
+        # A simulated clock: `--now` is what the machine's clock says for this command.
+        at = _now_of(argv)
+        clock = {"clock": lambda: at} if at is not None else {}
+        code = main(list(argv), environ=self.environ, out=out, err=err, **clock)
         return code, out.getvalue(), err.getvalue()
+
+
+def _now_of(argv):
+    if "--now" not in argv:
+        return None
+    try:
+        value = datetime.fromisoformat(argv[argv.index("--now") + 1].replace("Z", "+00:00"))
+    except (IndexError, ValueError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @pytest.fixture

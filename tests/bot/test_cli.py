@@ -193,7 +193,7 @@ def test_demo_shows_a_late_and_a_recovered_day(tmp_path):
     assert "~" in text and "*" in text
     # Issue 7: a written summary and a fired alert (its message written to the outbox).
     assert "Written summary" in text and "Sessions: " in text
-    assert "FIRED    rage_click_rate above 1 % over 7d" in text
+    assert "FIRED    sessions_with_rage_clicks above 1 % over 7d" in text
     assert "CLEAR    sessions below 100 over 7d" in text
     assert list((tmp_path / "d" / "outbox").glob("report-*-a*.eml"))
 
@@ -254,7 +254,9 @@ def test_metrics_metric_and_chart_from_stored_history(cli, source, sandbox, tmp_
     png = tmp_path / "c" / "rage.png"
     code, out, err = cli("chart", "--source", source, "--metric", "rage_click_rate", "--days",
                          "7", "--out", str(png), "--now", now.isoformat())  # fmt: skip
-    assert code == 0 and png.read_bytes()[:4] == b"\x89PNG" and "Rage-click rate" in out
+    assert (
+        code == 0 and png.read_bytes()[:4] == b"\x89PNG" and "Rage clicks per 100 sessions" in out
+    )
     assert "1 day of history so far" not in out  # the alt text states numbers instead
     code, _, err = cli("chart", "--source", source, "--digest", "--out", str(tmp_path / "d.png"),
                        "--now", now.isoformat())  # fmt: skip

@@ -78,7 +78,7 @@ def test_every_catalogue_metric_has_a_category_unit_and_rule():
     assert len({m.key for m in CATALOGUE}) == len(CATALOGUE)
     groups = by_category()
     assert [m.key for m in groups["traffic"]] == ["sessions", "distinct_users", "bot_sessions"]
-    assert all(m.unit in {"count", "percent", "seconds", "ratio"} for m in CATALOGUE)
+    assert all(m.unit in {"count", "percent", "seconds", "ratio", "per100"} for m in CATALOGUE)
     with pytest.raises(UsageError, match="claritybot metrics"):
         get_metric("bounce_rate")
 

@@ -41,10 +41,13 @@ class ChartMaker:
         self._line = self._line or LineRenderer()
         # A week more than shown: the average starts on day one, the change has its weekday.
         data = history.series(metric, chart_days(metric, days))
-        return self._line.render(data, visible=days, source_label=source_label)
+        return self._line.render(
+            data, visible=days, source_label=source_label, first_day=history.first_day
+        )
 
     def digest_chart(self, history: History, *, days: int, title: str) -> Chart:
         """Render the small-multiples digest of the key metrics."""
         self._digest = self._digest or DigestRenderer()
-        data = [history.series(get_metric(k), days) for k in DIGEST_METRICS]
+        first = history.first_day
+        data = [history.series(get_metric(k), days).since(first) for k in DIGEST_METRICS]
         return self._digest.render(data, title=title)

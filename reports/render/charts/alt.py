@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from reports.history.query import Breakdown, Series
-from reports.render.charts.style import format_value
+from reports.render.charts.style import POINT_UNITS, format_value
 
 
 def line_alt_text(history: Series, series: Series, *, title: str | None = None) -> str:
@@ -22,9 +22,13 @@ def line_alt_text(history: Series, series: Series, *, title: str | None = None) 
     latest = known[-1]
     parts = [f"latest {format_value(latest.value, metric.unit)} on {latest.day:%a %-d %b}"]
     week = {p.day: p for p in history.points}.get(latest.day - timedelta(days=7))
-    if week is not None and week.value:
-        change = 100.0 * ((latest.value or 0.0) - week.value) / week.value
-        parts.append(f"{change:+.0f} % vs {week.day:%a %-d %b}")
+    if week is not None and week.value is not None and latest.value is not None:
+        diff = latest.value - week.value
+        if metric.unit in POINT_UNITS:
+            unit = " points" if metric.unit == "percent" else " per 100 sessions"
+            parts.append(f"{diff:+.1f}{unit} vs {week.day:%a %-d %b}")
+        elif week.value:
+            parts.append(f"{100.0 * diff / week.value:+.0f} % vs {week.day:%a %-d %b}")
     values = [p.value for p in known if p.value is not None]
     parts.append(
         f"range {format_value(min(values), metric.unit)} to "
@@ -38,6 +42,8 @@ def line_alt_text(history: Series, series: Series, *, title: str | None = None) 
         parts.append(f"{gaps} day{'s' if gaps > 1 else ''} without data")
     flagged = [("late", sum(p.late for p in known)), ("estimated", sum(p.estimated for p in known))]
     parts += [f"{n} {what}" for what, n in flagged if n]
+    for p in (p for p in known if p.odd_length):
+        parts.append(f"{p.day:%-d %b} a {'short' if p.hours < 24 else 'long'} day ({p.hours} h)")
     return f"{head}: " + "; ".join(parts) + "."
 
 

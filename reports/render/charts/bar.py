@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from reports.history.query import Breakdown
+from reports.history.query import Breakdown, BreakdownRow
 from reports.render.charts import style
 from reports.render.charts.alt import bar_alt_text
 
@@ -110,22 +110,29 @@ class BarRenderer:
                 text.set_text("")
                 continue
             share = f" · {row.share:.0f} %" if row.share is not None else ""
-            change = style.format_change(row.change_pct)
+            change = _change(metric.unit, row)
             text.set_text(
                 f"{style.format_value(row.value, metric.unit)}{share}"
                 f"{'  ' + change if change else ''}"
             )
             text.set_x(row.value + top * 0.015)
-        self.ax.set_xlim(0, top * 1.3)
-        unit, limit = metric.unit, top * 1.3
-        self.ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda v, _p: style.format_tick(v, unit, limit))
-        )
+        limit = top * 1.3
+        self.ax.set_xlim(0, limit)
+        ticks = [t for t in self.ax.xaxis.get_major_locator().tick_values(0, limit) if t <= limit]
+        tick = style.tick_formatter(ticks, metric.unit, limit)
+        self.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: tick(v)))
         self.title.set_text(metric.label)
         where = f"{source_label} · " if source_label else ""
         days = (result.end - result.start).days + 1
         span = f"{days} days" if days > 1 else "1 day"
-        self.subtitle.set_text(
-            f"{where}{result.start:%-d %b} – {result.end:%-d %b %Y} · changes vs the {span} before"
-        )
+        drawn = any(_change(metric.unit, r) for r in rows)
+        changes = f" · changes vs the {span} before" if drawn else ""
+        self.subtitle.set_text(f"{where}{result.start:%-d %b} – {result.end:%-d %b %Y}{changes}")
         self.note.set_text("" if rows else "No data for this period yet")
+
+
+def _change(unit: str, row: BreakdownRow) -> str:
+    """A slice's change as drawn: points for a percentage, relative for the rest."""
+    if row.previous is None:
+        return ""
+    return style.format_delta(unit, row.value - row.previous, row.change_pct)

@@ -16,15 +16,15 @@ from matplotlib.text import Text
 
 from reports.history.query import Series
 from reports.render.charts import style
-from reports.render.charts.line import week_change
+from reports.render.charts.line import week_delta
 
 DIGEST_METRICS: Final = (
     "sessions",
     "engagement_time",
     "scroll_depth",
-    "rage_click_rate",
-    "dead_click_rate",
-    "quick_back_rate",
+    "sessions_with_rage_clicks",
+    "sessions_with_dead_clicks",
+    "sessions_with_quick_backs",
 )
 COLUMNS, ROWS = 3, 2
 
@@ -90,8 +90,9 @@ class DigestRenderer:
         latest = s.latest()
         cell.label.set_text(s.metric.label)
         cell.value.set_text(style.format_value(latest.value if latest else None, s.metric.unit))
-        pct, _versus = week_change(s)
-        cell.change.set_text(style.format_change(pct) + (" on the week" if pct is not None else ""))
+        diff, pct, _versus = week_delta(s)
+        change = style.format_delta(s.metric.unit, diff, pct)
+        cell.change.set_text(change + (" on the week" if change else ""))
         cell.change.set_color(style.change_colour(pct, s.metric.higher_is_better))
 
 
@@ -108,8 +109,9 @@ def _alt(series: list[Series], title: str) -> str:
     parts = []
     for s in series:
         latest = s.latest()
-        pct, versus = week_change(s)
-        change = f" ({pct:+.0f} % {versus})" if pct is not None else ""
+        diff, pct, versus = week_delta(s)
+        delta = style.format_delta(s.metric.unit, diff, pct)
+        change = f" ({delta} {versus})" if delta else ""
         value = style.format_value(latest.value if latest else None, s.metric.unit)
         parts.append(f"{s.metric.label} {value}{change}")
     return f"{title}: " + "; ".join(parts) + "."

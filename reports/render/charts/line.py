@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Final
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -54,7 +54,9 @@ class LineRenderer:
         }
         (self.late,) = ax.plot([], [], "o", color=style.PURPLE, markersize=7, **marker)
         (self.estimated,) = ax.plot([], [], "D", color=style.VERMILLION, markersize=6.5, **marker)
+        (self.odd,) = ax.plot([], [], "s", color=style.SKY, markersize=7, **marker)
         self._labels: list[str] = []
+        self._since: date | None = None
         ax.xaxis.set_major_formatter(FuncFormatter(self._day_label))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=3))
 
@@ -91,14 +93,18 @@ class LineRenderer:
         visible: int | None = None,
         title: str | None = None,
         source_label: str = "",
+        first_day: date | None = None,
     ) -> style.Chart:
-        """Render the last `visible` days of a series (default: all of it).
+        """Render the last `visible` days of a series (default: all of it), starting no
+        earlier than `first_day` (the source's first stored day: before it is not missing).
 
         Pass a week more history than you show: the 7-day average then starts on the first
         day shown, and the latest day has last week's same weekday to compare with.
         """
-        shown = series.tail(visible) if visible else series
+        tail = series.tail(visible) if visible else series
+        shown = tail.since(first_day)
         with self._lock:
+            self._since = shown.points[0].day if shown is not tail else None
             self._draw(series, shown, title, source_label)
             buf = io.BytesIO()
             self.figure.savefig(
@@ -120,6 +126,7 @@ class LineRenderer:
         self.avg.set_data(xs, [NAN if v is None else v for v in rolling])
         self.late.set_data(*_where(xs, ys, [p.late and not p.estimated for p in points]))
         self.estimated.set_data(*_where(xs, ys, [p.estimated for p in points]))
+        self.odd.set_data(*_where(xs, ys, [p.odd_length and not p.late for p in points]))
         self._labels = [_day_text(p.day, len(points)) for p in points]
         step = 1 if len(points) <= 10 else 7 if len(points) <= 45 else 14
         last = len(points) - 1
@@ -135,9 +142,9 @@ class LineRenderer:
             top = 100.0
         top = top * 1.15 if top > 0 else 1.0
         self.ax.set_ylim(0, top)
-        self.ax.yaxis.set_major_formatter(
-            FuncFormatter(lambda v, _p: style.format_tick(v, unit, top))
-        )
+        ticks = [t for t in self.ax.yaxis.get_major_locator().tick_values(0, top) if t <= top]
+        label = style.tick_formatter(ticks, unit, top)
+        self.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: label(v)))
 
     def _texts(
         self, history: Series, series: Series, title: str | None, source_label: str, enough: bool
@@ -146,13 +153,16 @@ class LineRenderer:
         self.title.set_text(title or metric.label)
         first, last = points[0].day, points[-1].day
         where = f"{source_label} · " if source_label else ""
-        self.subtitle.set_text(f"{where}{first:%-d %b} – {last:%-d %b %Y} · {series.timezone}")
+        since = f" · stored since {self._since:%-d %b %Y}" if self._since else ""
+        self.subtitle.set_text(
+            f"{where}{first:%-d %b} – {last:%-d %b %Y} · {series.timezone}{since}"
+        )
         latest = series.latest()
         self.value.set_text(style.format_value(latest.value if latest else None, metric.unit))
-        change, versus = week_change(history)
+        diff, change, versus = week_delta(history)
         self.change.set_text(
-            f"{style.format_change(change)} {versus}".strip()
-            if change is not None
+            f"{style.format_delta(metric.unit, diff, change)} {versus}".strip()
+            if change is not None or diff is not None
             else ("latest" if latest else "no data yet")
         )
         self.change.set_color(style.change_colour(change, metric.higher_is_better))
@@ -163,6 +173,9 @@ class LineRenderer:
             legend.append("○ late")
         if any(p.estimated for p in shown):
             legend.append("◇ estimated")
+        for p in (p for p in shown if p.odd_length and not p.late):
+            kind = "short" if p.hours < 24 else "long"
+            legend.append(f"□ {p.day:%-d %b}: {kind} day ({p.hours} h)")
         gaps = sum(1 for p in points if p.value is None)
         if gaps and enough:
             legend.append(f"{gaps} day{'s' if gaps > 1 else ''} without data")
@@ -185,13 +198,23 @@ def _day_text(day: Any, span: int) -> str:
 
 
 def week_change(series: Series) -> tuple[float | None, str]:
+    """The latest day's relative change (%) on the same weekday a week before."""
+    _diff, pct, versus = week_delta(series)
+    return pct, versus
+
+
+def week_delta(series: Series) -> tuple[float | None, float | None, str]:
+    """(absolute change, relative change in %, "vs Mon 2 Mar") of the latest day on the same
+    weekday a week before; Nones when there is nothing to compare."""
     latest = series.latest()
     if latest is None or latest.value is None:
-        return None, ""
+        return None, None, ""
     earlier = {p.day: p for p in series.points}.get(latest.day - timedelta(days=7))
-    if earlier is None or not earlier.value:
-        return None, ""
-    return 100.0 * (latest.value - earlier.value) / earlier.value, f"vs {earlier.day:%a %-d %b}"
+    if earlier is None or earlier.value is None:
+        return None, None, ""
+    diff = latest.value - earlier.value
+    pct = 100.0 * diff / earlier.value if earlier.value else None
+    return diff, pct, f"vs {earlier.day:%a %-d %b}"
 
 
 def _too_little(days: int) -> str:

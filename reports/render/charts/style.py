@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,12 +32,17 @@ TEXT_SIZE: Final = 11
 SMALL_SIZE: Final = 9
 
 
+NEUTRAL_PCT: Final = 2.0  # a change within ±2 % is noise: grey, never good or bad news
+POINT_UNITS: Final = ("percent", "per100")  # these change in points, not in relative %
+
+
 def format_value(value: float | None, unit: str, *, short: bool = True) -> str:
     """Format a value for people: 1.2k, 12.3 s, 45 %, 2.49; a missing value is a dash."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if unit == "percent":
-        return f"{value:.1f} %" if abs(value) < 10 else f"{value:.0f} %"
+    if unit in POINT_UNITS:
+        number = f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
+        return number + (" %" if unit == "percent" else "")
     if unit == "seconds":
         return f"{value:.1f} s" if value < 60 else f"{int(value // 60)} min {int(value % 60):02d} s"
     if unit == "ratio":
@@ -48,14 +54,27 @@ def format_value(value: float | None, unit: str, *, short: bool = True) -> str:
     return f"{value:,.0f}"
 
 
-def format_tick(value: float, unit: str, top: float) -> str:
-    """Format an axis tick: one number format per axis, so 0 and 15 % look alike."""
-    if unit == "seconds":
-        return f"{value:.0f} s"
-    if unit in ("percent", "ratio"):
-        digits = 1 if top < 5 else 0
-        return f"{value:.{digits}f}" + (" %" if unit == "percent" else "")
-    return format_value(value, unit)
+def decimals(values: Sequence[float]) -> int:
+    """The fewest decimals (up to 3) that print every value exactly: labels that round-trip."""
+    for digits in range(4):
+        if all(abs(round(v, digits) - v) <= 1e-9 * max(1.0, abs(v)) for v in values):
+            return digits
+    return 3
+
+
+def tick_formatter(ticks: Sequence[float], unit: str, top: float) -> Callable[[float], str]:
+    """One number format per axis, with as many decimals as its ticks need (2.5 % is 2.5 %)."""
+    thousands = unit == "count" and top >= 1000
+    scaled = [t / 1000 for t in ticks] if thousands else list(ticks)
+    digits = decimals(scaled)
+    suffix = {"seconds": " s", "percent": " %"}.get(unit, "")
+
+    def label(value: float) -> str:
+        if thousands:
+            return "0" if value == 0 else f"{value / 1000:.{digits}f}k"
+        return f"{value:,.{digits}f}{suffix}"
+
+    return label
 
 
 def format_change(pct: float | None) -> str:
@@ -67,9 +86,24 @@ def format_change(pct: float | None) -> str:
     return f"{'▲' if pct > 0 else '▼'} {abs(pct):.0f} %"
 
 
+def format_points(diff: float | None, unit: str) -> str:
+    """An absolute change of a percentage (in points, "pp") or of a rate per 100 sessions."""
+    if diff is None:
+        return ""
+    size = f"{abs(diff):.1f}" if abs(diff) < 10 else f"{abs(diff):.0f}"
+    if size in ("0.0", "0"):
+        return "±0 pp" if unit == "percent" else "±0"
+    return f"{'▲' if diff > 0 else '▼'} {size}" + (" pp" if unit == "percent" else " per 100")
+
+
+def format_delta(unit: str, diff: float | None, pct: float | None) -> str:
+    """A change as people read it: percentages in points, everything else relative."""
+    return format_points(diff, unit) if unit in POINT_UNITS else format_change(pct)
+
+
 def change_colour(pct: float | None, higher_is_better: bool | None) -> str:
-    """Green when a change is good news, vermillion when bad, grey when neutral."""
-    if pct is None or abs(pct) < 0.5 or higher_is_better is None:
+    """Green when a change is good news, vermillion when bad, grey when neutral (within ±2 %)."""
+    if pct is None or abs(pct) < NEUTRAL_PCT or higher_is_better is None:
         return MUTED
     return UP_GOOD if (pct > 0) == higher_is_better else DOWN_BAD
 
