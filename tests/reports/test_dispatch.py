@@ -284,3 +284,30 @@ def test_a_sender_that_breaks_mid_send_is_not_repeated_and_others_go_on(engine, 
     assert d.tick(NOW + timedelta(hours=1)) == {}
     statuses = {r.status for r in rows(engine)}
     assert statuses == {"unknown", "sent"} and broken.sent == []
+
+
+def test_an_outbox_write_failure_is_retried_and_leaves_no_temp_file(engine, history, tmp_path):
+    out = tmp_path / "out"
+    sub = add(engine, history, destination=str(out), metrics=["sessions"])
+    out.mkdir()
+    (out / f"report-{sub.id}-2026-03-20.eml").mkdir()  # the final rename fails, like a full disk
+    d = dispatcher(engine, {"outbox": OutboxSender()})
+    assert d.tick(NOW) == {"retrying": 1}
+    assert not list(out.glob(".*.tmp"))  # the half-written temporary file was removed
+    (out / f"report-{sub.id}-2026-03-20.eml").rmdir()  # space is back
+    assert d.tick(NOW + timedelta(minutes=1)) == {"sent": 1}
+    assert (out / f"report-{sub.id}-2026-03-20.eml").is_file()
+
+
+def test_a_failed_report_stays_visible_and_can_be_sent_again_by_hand(engine, history):
+    flaky = Recorder([DeliveryError("550 mailbox full", transient=False)])
+    add(engine, history, kind="email", destination="a@example.com")
+    d = dispatcher(engine, {"email": flaky})
+    assert d.tick(NOW) == {"failed": 1}
+    (row,) = rows(engine)
+    assert row.status == "failed" and ledger.open_rows(engine, [row.subscription_id]) == []
+    assert ledger.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is not None
+    assert ledger.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is None  # once
+    assert d.tick(NOW + timedelta(hours=2)) == {"sent": 1} and len(flaky.sent) == 1
+    (row,) = rows(engine)
+    assert (row.status, row.attempts) == ("sent", 1)
