@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from reports.errors import ConfigError
+from reports.workers import DEFAULT_LEASE, lease_length
 from store.db import DEFAULT_DATABASE_URL
 from store.quota import QuotaPolicy
 
@@ -28,6 +30,7 @@ ENV_VARS: Final = {
     "CLARITY_TIMEOUT_SECONDS": (str(DEFAULT_TIMEOUT), "timeout of one Clarity call"),
     "CLARITY_DAILY_CALL_CAP": ("10", "calls per project per UTC day we allow ourselves (1-10)"),
     "CLARITY_MANUAL_RESERVE": ("2", "calls of that cap kept for manual snapshots and refreshes"),
+    "CLARITYBOT_LEASE_SECONDS": ("600", "lease on a claimed day or report, renewed while it runs"),
     "LOG_LEVEL": ("WARNING", "logging level"),
     "SMTP_URL": ("", "smtp://host:587 (STARTTLS when offered) or smtps://host:465 for email"),
     "SMTP_USERNAME": ("", "SMTP user (or in SMTP_URL)"),
@@ -133,6 +136,7 @@ class Settings:
     ai: AiSettings | None = None  # None: template summaries only
     slack: SlackSettings = field(default_factory=SlackSettings)
     public_url: str = ""  # where `serve` answers unsubscribe links; "" for none
+    lease: timedelta = DEFAULT_LEASE  # claims not renewed for this long are taken over
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -149,7 +153,15 @@ class Settings:
             ai=_ai(env),
             slack=_slack(env),
             public_url=env.get("PUBLIC_URL"),
+            lease=_lease(environ),
         )
+
+
+def _lease(environ: Mapping[str, str]) -> timedelta:
+    try:
+        return lease_length(environ)
+    except ValueError as exc:
+        raise ConfigError(f"{exc}.") from None
 
 
 def log_level(environ: Mapping[str, str]) -> str:

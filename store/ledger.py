@@ -1,9 +1,11 @@
 """The delivery ledger: a (subscription, period) row is claimed before anything is sent.
 
-States: claimed → sending → sent, or → retrying → (claimed again) …, or → failed. A row left
-in `claimed` by a dead process was provably never sent and is taken over; a row left in
+States: claimed → sending → sent, or → retrying → (claimed again) …, or → failed. The owner
+holds a lease it renews while it works; once the lease has expired (the process was killed or
+hung) a row left in `claimed` was provably never sent and is taken over; a row left in
 `sending` may have gone out, so it becomes `unknown` and is never sent again (a missing
-report is better than a duplicate; `claritybot deliveries` shows which it was).
+report is better than a duplicate; `claritybot deliveries` shows which it was). A `failed`
+row can be queued again by hand (`claritybot deliveries retry ID`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.models import Delivery
 from store.vocab import DeliveryStatus
 
-LEASE: Final = timedelta(minutes=10)
+LEASE: Final = timedelta(minutes=10)  # the default; CLARITYBOT_LEASE_SECONDS sets another
 RETRY_MINUTES: Final = (1, 5, 15, 60)  # waits before attempts 2, 3, 4, 5
 MAX_ATTEMPTS: Final = 5
 FINAL: Final = frozenset(
@@ -45,6 +47,7 @@ def claim_new(
     due_at: datetime,
     owner: str,
     now: datetime,
+    lease: timedelta = LEASE,
 ) -> Delivery | None:
     """Insert the period's row as ours; None when any row for it already exists."""
     row = Delivery(
@@ -53,7 +56,7 @@ def claim_new(
         due_at=due_at,
         status=DeliveryStatus.CLAIMED,
         owner=owner,
-        lease_until=now + LEASE,
+        lease_until=now + lease,
         created_at=now,
         updated_at=now,
     )
@@ -74,15 +77,15 @@ def take_over(
     *,
     owner: str,
     now: datetime,
-    is_dead: Callable[[str], bool | None],
     sent_check: Callable[[Delivery], bool | None] | None = None,
+    lease: timedelta = LEASE,
 ) -> Delivery | None:
-    """Claim an existing row that is due again (retrying) or whose owner died before sending.
+    """Claim an existing row that is due again (retrying) or whose owner's lease expired.
 
     A `sending` row whose owner is gone may have been sent: `sent_check` can tell for some
     destinations (the outbox file is there or not); otherwise it becomes `unknown`.
     """
-    if not _may_take(row, owner=owner, now=now, is_dead=is_dead):
+    if not _may_take(row, owner=owner, now=now):
         return None
     if row.status == DeliveryStatus.SENDING and _settle_stranded_send(
         engine, row, now=now, sent_check=sent_check
@@ -92,26 +95,24 @@ def take_over(
         engine,
         row,
         row.status,
+        expired_by=now,
         status=DeliveryStatus.CLAIMED,
         owner=owner,
-        lease_until=now + LEASE,
+        lease_until=now + lease,
         updated_at=now,
     ):
         return None  # another process won the race
     return get(engine, subscription_id=row.subscription_id, period=row.period)
 
 
-def _may_take(
-    row: Delivery, *, owner: str, now: datetime, is_dead: Callable[[str], bool | None]
-) -> bool:
-    """A retry is due at its time; anything else only once its owner is gone."""
+def _may_take(row: Delivery, *, owner: str, now: datetime) -> bool:
+    """A retry is due at its time; anything else only once its owner's lease has expired."""
     if row.status in FINAL:
         return False
     if row.status == DeliveryStatus.RETRYING:
         return row.next_attempt_at is None or row.next_attempt_at <= now
-    dead = is_dead(row.owner or "")
-    expired = row.lease_until is not None and row.lease_until <= now
-    return not (row.owner == owner or dead is False or (dead is None and not expired))
+    expired = row.lease_until is None or row.lease_until <= now
+    return row.owner != owner and expired
 
 
 def _settle_stranded_send(
@@ -128,6 +129,7 @@ def _settle_stranded_send(
             engine,
             row,
             DeliveryStatus.SENDING,
+            expired_by=now,
             status=DeliveryStatus.SENT,
             sent_at=now,
             updated_at=now,
@@ -139,6 +141,7 @@ def _settle_stranded_send(
             engine,
             row,
             DeliveryStatus.SENDING,
+            expired_by=now,
             status=DeliveryStatus.UNKNOWN,
             updated_at=now,
             error=(
@@ -149,22 +152,40 @@ def _settle_stranded_send(
     return verdict is not False
 
 
-def _set(engine: Engine, row: Delivery, expected: str, **values: Any) -> bool:
-    """Conditional update: only if the row is still in `expected` with the same owner."""
+def _set(
+    engine: Engine, row: Delivery, expected: str, expired_by: datetime | None = None, **values: Any
+) -> bool:
+    """Conditional update: only if the row is still in `expected` with the same owner (and,
+    given `expired_by`, its lease has run out by then: a renewal since we read it wins)."""
+    query = update(Delivery).where(
+        col(Delivery.id) == row.id,
+        col(Delivery.status) == expected,
+        col(Delivery.owner) == row.owner,
+    )
+    if expired_by is not None:
+        lease = col(Delivery.lease_until)
+        query = query.where(or_(lease.is_(None), lease <= expired_by))
+    with engine.begin() as conn:
+        result = conn.execute(query.values(**values))
+    return bool(result.rowcount == 1)
+
+
+def renew(engine: Engine, row: Delivery, *, until: datetime) -> bool:
+    """Push our lease on a claimed or sending row out; False when it is no longer ours."""
     with engine.begin() as conn:
         result = conn.execute(
             update(Delivery)
             .where(
                 col(Delivery.id) == row.id,
-                col(Delivery.status) == expected,
                 col(Delivery.owner) == row.owner,
+                col(Delivery.status).in_((DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)),
             )
-            .values(**values)
+            .values(lease_until=until)
         )
     return bool(result.rowcount == 1)
 
 
-def sending(engine: Engine, row: Delivery, *, now: datetime) -> bool:
+def sending(engine: Engine, row: Delivery, *, now: datetime, lease: timedelta = LEASE) -> bool:
     """Say a send is about to leave (committed before the network call)."""
     ok = _set(
         engine,
@@ -174,7 +195,7 @@ def sending(engine: Engine, row: Delivery, *, now: datetime) -> bool:
         sending_at=now,
         updated_at=now,
         attempts=row.attempts + 1,
-        lease_until=now + LEASE,
+        lease_until=now + lease,
     )
     if ok:
         row.status, row.attempts = DeliveryStatus.SENDING, row.attempts + 1
@@ -256,6 +277,27 @@ def skipped(engine: Engine, row: Delivery, *, now: datetime, reason: str) -> Non
         updated_at=now,
         lease_until=None,
     )
+
+
+def retry(engine: Engine, delivery_id: int, *, now: datetime) -> Delivery | None:
+    """Queue a failed row to be sent on the next tick, with fresh attempts; None if not failed."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id, col(Delivery.status) == DeliveryStatus.FAILED)
+            .values(
+                status=DeliveryStatus.RETRYING,
+                next_attempt_at=now,
+                attempts=0,
+                lease_until=None,
+                updated_at=now,
+                note="queued again by hand",
+            )
+        )
+    if result.rowcount != 1:
+        return None
+    with Session(engine) as session:
+        return session.get(Delivery, delivery_id)
 
 
 def open_rows(engine: Engine, subscription_ids: Sequence[int]) -> list[Delivery]:

@@ -94,8 +94,13 @@ def reserve(
     purpose: str,
     policy: QuotaPolicy,
     owner: str | None = None,
+    limit: int | None = None,
 ) -> Reservation | None:
-    """Take the next slot of today's calls, or return None when the limit is reached."""
+    """Take the next slot of today's calls, or return None when the limit is reached.
+
+    The one reservation path for every caller. `limit` lowers the purpose's highest slot (a
+    manual call passes what tonight's run leaves it); it is checked in the same statement.
+    """
     day = utc_day(now)
     fields = {
         "project_key": project_key,
@@ -106,7 +111,8 @@ def reserve(
         "reserved_at": now.astimezone(UTC),
         "owner": owner,
     }
-    stmt = _next_slot_insert(fields, policy.limit_for(purpose))
+    highest = policy.limit_for(purpose)
+    stmt = _next_slot_insert(fields, highest if limit is None else min(limit, highest))
     for _ in range(_RACE_RETRIES):
         try:
             with engine.begin() as conn:
@@ -164,6 +170,21 @@ def abandon(engine: Engine, *, owner: str, now: datetime) -> int:
         result = conn.execute(
             update(QuotaCall)
             .where(col(QuotaCall.owner) == owner, col(QuotaCall.outcome).is_(None))
+            .values(finished_at=now.astimezone(UTC), outcome=CallOutcome.ABANDONED)
+        )
+    return int(result.rowcount)
+
+
+def expire_in_flight(engine: Engine, *, before: datetime, now: datetime) -> int:
+    """Close calls reserved before `before` and never finished: their caller's lease is over.
+
+    A live call ends within its timeout, far inside a lease; one still open past it belongs to
+    a process that was killed or hung. It stays counted as used (it may have reached Clarity).
+    """
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(QuotaCall)
+            .where(col(QuotaCall.outcome).is_(None), col(QuotaCall.reserved_at) < before)
             .values(finished_at=now.astimezone(UTC), outcome=CallOutcome.ABANDONED)
         )
     return int(result.rowcount)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -32,13 +32,12 @@ def claim(
     owner: str,
     now: datetime,
     timeout: timedelta,
-    is_dead: Callable[[str], bool | None],
 ) -> str | None:
-    """Claim a (source, day) for `owner`.
+    """Claim a (source, day) for `owner` with a lease of `timeout`.
 
-    Returns "" for a fresh claim, the previous owner's name when an expired or dead owner's
-    claim was taken over, and None when someone else holds it. `is_dead` says True (that
-    process is gone), False (it still runs) or None (cannot tell: wait for the expiry).
+    Returns "" for a fresh claim, the previous owner's name when a claim whose lease expired
+    was taken over, and None when someone else holds a live lease. Whether the holder's
+    process still exists is never asked: a PID says nothing across containers or hosts.
     """
     expires = now + timeout
     if _insert_claim(engine, source_id, local_date, owner, now, expires):
@@ -53,8 +52,7 @@ def claim(
         return None  # released between our insert and read: the next tick will claim it
     if held.owner == owner:
         return None  # another thread of ours is on it: never two runs of one day
-    dead = is_dead(held.owner)
-    if dead is False or (dead is None and held.expires_at > now):
+    if held.expires_at > now:
         return None
     return held.owner if _take_claim(engine, held, owner, now, expires) else None
 
@@ -78,7 +76,7 @@ def _insert_claim(
 def _take_claim(
     engine: Engine, held: SnapshotClaim, owner: str, now: datetime, expires: datetime
 ) -> bool:
-    """Move a dead or expired claim to `owner`; True for the one racer that did."""
+    """Move an expired claim to `owner`; True for the one racer that did."""
     # Conditional update: only one of several racers sees its row count be 1.
     with engine.begin() as conn:
         result = conn.execute(
@@ -91,10 +89,10 @@ def _take_claim(
 
 def extend(
     engine: Engine, *, source_id: int, local_date: date, owner: str, until: datetime
-) -> None:
-    """Push a held claim's expiry out (called before each slow step)."""
+) -> bool:
+    """Renew a held claim's lease; False when it is no longer ours (it expired and was taken)."""
     with engine.begin() as conn:
-        conn.execute(
+        result = conn.execute(
             update(SnapshotClaim)
             .where(
                 col(SnapshotClaim.source_id) == source_id,
@@ -103,6 +101,7 @@ def extend(
             )
             .values(expires_at=until)
         )
+    return bool(result.rowcount == 1)
 
 
 def release(engine: Engine, *, source_id: int, local_date: date, owner: str) -> None:

@@ -9,14 +9,20 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import schedule
+from sqlalchemy.exc import DBAPIError
 
+from bot.cli.outage import Outage, describe
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
-from reports.ingest.scheduler import TickReport
+from reports.ingest.scheduler import Scheduler, TickReport
 from store import runs
+
+if TYPE_CHECKING:  # imported lazily by the runtime: most commands need neither
+    from reports.alerts.evaluate import AlertEvaluator
+    from reports.delivery.dispatch import Dispatcher
 
 
 def register(commands: Any) -> None:
@@ -46,11 +52,15 @@ def register(commands: Any) -> None:
 
 
 def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
-    """Run one tick and report it."""
+    """Run one tick and report it; exit 1 with one sentence when the database is away."""
     now = parse_now(args.now, rt.err)
-    report = rt.scheduler(now if args.now else None).tick(now)
-    sent = rt.dispatcher().tick(now)
-    fired = rt.alerts().tick(now)
+    try:
+        report = rt.scheduler(now if args.now else None).tick(now)
+        sent = rt.dispatcher().tick(now)
+        fired = rt.alerts().tick(now)
+    except DBAPIError as exc:
+        rt.err.write(f"claritybot: {describe(exc)}: nothing more was done; try again later.\n")
+        return 1
     _print_report(report, rt, as_json=args.json, deliveries=sent, alerts=fired)
     failed = any(not r.complete for r in report.results)
     return 1 if failed else 0
@@ -129,8 +139,8 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
         raise UsageError("--interval and --speed must be positive.")
     if args.now:
         rt.clock = simulated_clock(parse_now(args.now, rt.err), args.speed, args.wall_start)
-    scheduler = rt.scheduler()
-    dispatcher, alerts = rt.dispatcher(scheduler.owner), rt.alerts()
+    parts: list[tuple[Scheduler, Dispatcher, AlertEvaluator]] = []
+    outage = Outage(rt.err, args.interval)
     stopping: list[bool] = []
     ticks: list[int] = [0]
 
@@ -138,12 +148,14 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
         stopping.append(True)  # finish the current tick, then leave
 
     def job() -> None:
-        now = rt.clock()
-        report = scheduler.tick(now)
-        sent, fired = dispatcher.tick(now), alerts.tick(now)
-        if report.results or report.lost or sent or fired:
-            _print_report(report, rt, as_json=False, deliveries=sent, alerts=fired)
-            rt.out.flush()
+        try:
+            if not parts:  # built here: the database may be away when the worker starts
+                parts.append(_worker_parts(rt, args.speed))
+            _one_tick(rt, *parts[0])
+        except DBAPIError as exc:
+            outage.failed(exc)  # a claim left behind expires with its lease; nothing is lost
+            return
+        outage.recovered()
         ticks[0] += 1
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -156,13 +168,35 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
     try:
         job()
         while not stopping and (args.max_ticks is None or ticks[0] < args.max_ticks):
-            loop.run_pending()
+            if not outage.active:
+                loop.run_pending()
+            elif outage.due():
+                job()
             time.sleep(min(1.0, args.interval / 5))
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     rt.err.write("claritybot worker: stopped.\n")
     return 0
+
+
+def _worker_parts(rt: Runtime, speed: float) -> tuple[Scheduler, Dispatcher, AlertEvaluator]:
+    """The worker's scheduler, dispatcher and alerts, under one owner id for all its claims."""
+    scheduler = rt.scheduler(speed=speed)
+    dispatcher = rt.dispatcher(scheduler.owner, clock=rt.clock, speed=speed)
+    return scheduler, dispatcher, rt.alerts()
+
+
+def _one_tick(
+    rt: Runtime, scheduler: Scheduler, dispatcher: Dispatcher, alerts: AlertEvaluator
+) -> None:
+    """One worker tick: snapshots, then deliveries, then alerts, all at one clock reading."""
+    now = rt.clock()
+    report = scheduler.tick(now)
+    sent, fired = dispatcher.tick(now), alerts.tick(now)
+    if report.results or report.lost or sent or fired:
+        _print_report(report, rt, as_json=False, deliveries=sent, alerts=fired)
+        rt.out.flush()
 
 
 def runs_command(args: argparse.Namespace, rt: Runtime) -> int:

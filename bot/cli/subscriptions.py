@@ -10,6 +10,7 @@ from typing import Any
 from bot.cli.runtime import Runtime
 from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_weekday
+from reports.errors import UsageError
 from store import ledger
 from store.models import Delivery, Subscription
 from store.vocab import DestinationKind, Frequency
@@ -30,6 +31,10 @@ def register(commands: Any) -> None:
     sent = commands.add_parser("deliveries", help="the delivery ledger: sent, retrying, failed")
     sent.add_argument("--json", action="store_true", help="machine-readable output")
     sent.add_argument("--limit", type=int, default=50)
+    sent.add_argument(
+        "action", nargs="?", choices=["retry"], help="retry ID: send a failed one again"
+    )
+    sent.add_argument("id", nargs="?", type=int, help="the delivery to retry (from the list)")
     sent.set_defaults(handler=deliveries)
 
 
@@ -174,7 +179,9 @@ def delivery_dict(row: Delivery) -> dict[str, Any]:
 
 
 def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
-    """Print the ledger, newest first."""
+    """Print the ledger, newest first; or, with `retry ID`, queue a failed report again."""
+    if args.action == "retry":
+        return _retry(args, rt)
     rows = ledger.recent(rt.engine, limit=args.limit)
     if args.json:
         rt.out.write(json.dumps([delivery_dict(r) for r in rows], indent=2) + "\n")
@@ -187,4 +194,17 @@ def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
             f"{r.id:>5}  sub {r.subscription_id:<4} {r.period:<10}  {r.status:<9} "
             f"{r.due_at:%Y-%m-%d %H:%M} UTC  {why}\n"
         )
+    return 0
+
+
+def _retry(args: argparse.Namespace, rt: Runtime) -> int:
+    """Queue a failed delivery for the next tick; refuse anything not failed."""
+    if args.id is None:
+        raise UsageError("Say which delivery: claritybot deliveries retry ID.")
+    row = ledger.retry(rt.engine, args.id, now=rt.clock())
+    if row is None:
+        raise UsageError(f"Delivery {args.id} has not failed: only failed reports are retried.")
+    rt.out.write(
+        f"Delivery {row.id} ({row.period}) is queued again: the next tick or worker sends it.\n"
+    )
     return 0

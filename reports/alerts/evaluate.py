@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from reports.alerts.rules import describe, list_rules
@@ -64,6 +64,8 @@ class AlertEvaluator:
         for rule in list_rules(self.engine):
             try:
                 state = self._one(rule, now)
+            except DBAPIError:
+                raise  # the database is away: the worker waits it out, the tick says so
             except Exception:  # one broken rule must not silence the others: logged, skipped
                 log.exception("alert %s could not be evaluated", rule.id)
                 state = "error"

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from reports.delivery.cadence import Cadence, Occurrence, due_between, latest_due
@@ -28,7 +29,7 @@ from reports.notify import LogNotifier, Notifier
 from reports.render.ai import Summarizer
 from reports.render.charts import ChartMaker
 from reports.timezones import local_date, parse_timezone, require_aware, yesterday
-from reports.workers import owner_is_dead
+from reports.workers import Renewer, elapsed_clock
 from store import ledger, repository
 from store.models import DayGap, Delivery, Source, Subscription, Workspace
 from store.vocab import DeliveryStatus, DestinationKind
@@ -62,7 +63,9 @@ class Dispatcher:
     notifier: Notifier = LogNotifier()  # noqa: RUF009 - stateless
     links: Links | None = None
     summarizer: Summarizer = field(default_factory=lambda: Summarizer(None))
-    is_dead: Callable[[str], bool | None] = owner_is_dead
+    lease: timedelta = ledger.LEASE  # renewed every third of it while a report is built and sent
+    clock: Callable[[], datetime] | None = None  # renewals read it; default: the tick's time onward
+    renew_every: float | None = None  # real seconds between renewals (default: a third of lease)
 
     def tick(self, now: datetime) -> Counter[str]:
         """Send every due report; return how many ended in each state."""
@@ -80,6 +83,8 @@ class Dispatcher:
         others: it is logged with its traceback and tried again on the next tick."""
         try:
             return step(*args)
+        except DBAPIError:
+            raise  # the database is away: the worker waits it out, the tick says so
         except Exception:
             log.exception("delivery step %s failed", step.__name__)
             return "error"
@@ -109,6 +114,7 @@ class Dispatcher:
             due_at=occurrence.due_at,
             owner=self.owner,
             now=now,
+            lease=self.lease,
         )
         if row is None:
             return ""  # another worker has it
@@ -167,7 +173,7 @@ class Dispatcher:
         sender = self.senders.get(sub.destination_kind)
         sent_check = (lambda r: sender.check(sub, r.period)) if sender else None
         taken = ledger.take_over(
-            self.engine, row, owner=self.owner, now=now, is_dead=self.is_dead, sent_check=sent_check
+            self.engine, row, owner=self.owner, now=now, sent_check=sent_check, lease=self.lease
         )
         if taken is None:
             fresh = ledger.get(self.engine, subscription_id=row.subscription_id, period=row.period)
@@ -194,6 +200,21 @@ class Dispatcher:
         sender = self.senders.get(sub.destination_kind)
         if sender is None:
             return self._give_up(row, sub, source, MISSING[sub.destination_kind], now)
+        clock = self.clock or elapsed_clock(now)
+        every = self.renew_every or self.lease.total_seconds() / 3
+        with Renewer(lambda: ledger.renew(self.engine, row, until=clock() + self.lease), every):
+            return self._build_and_send(sender, row, sub, source, occurrence, note, now)
+
+    def _build_and_send(
+        self,
+        sender: Sender,
+        row: Delivery,
+        sub: Subscription,
+        source: Source,
+        occurrence: Occurrence,
+        note: str | None,
+        now: datetime,
+    ) -> str:
         try:
             report = self.build(sub, occurrence, note)
         except Exception as exc:  # a bug or a database hiccup: keep the period, retry later
@@ -204,7 +225,7 @@ class Dispatcher:
         if sub.skip_when_empty and not report.has_data:
             ledger.skipped(self.engine, row, now=now, reason="no data (skip-when-empty)")
             return DeliveryStatus.SKIPPED
-        if not ledger.sending(self.engine, row, now=now):
+        if not ledger.sending(self.engine, row, now=now, lease=self.lease):
             return ""  # someone took it over meanwhile
         return self._deliver(sender, report, row, sub, source, note, now)
 

@@ -7,6 +7,7 @@ temporary name and renamed into place, so an .eml that exists is a complete, sen
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -46,9 +47,9 @@ class OutboxSender:
             for n, chart in enumerate(report.charts, start=1):
                 _write(target.with_name(f"{target.stem}-{n}-{chart.key}.png"), chart.png)
             _write(target, msg.as_bytes())  # last: its presence means the report is complete
-        except OSError as exc:
+        except OSError as exc:  # a full disk or a lost mount passes: retried like an SMTP outage
             raise DeliveryError(
-                f"Cannot write to {target.parent}: {exc.strerror}.", transient=False
+                f"Cannot write to {target.parent}: {exc.strerror}.", transient=True
             ) from None
         return str(target)
 
@@ -58,6 +59,11 @@ class OutboxSender:
 
 
 def _write(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, path)
+    """Write under a temporary name, then rename; the temporary file never outlives a failure."""
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)
+        raise

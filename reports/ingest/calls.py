@@ -60,9 +60,16 @@ class GuardedCaller:
         self._clock, self.owner = clock, owner
 
     def call(
-        self, *, source: Source, call: PreparedCall, group: str, purpose: str, now: datetime
+        self,
+        *,
+        source: Source,
+        call: PreparedCall,
+        group: str,
+        purpose: str,
+        now: datetime,
+        limit: int | None = None,
     ) -> CallResult:
-        """Reserve, send, record. Never raises for Clarity's answers; returns them instead."""
+        """Reserve (up to slot `limit`, if given), send, record; Clarity's errors are returned."""
         slot = quota.reserve(
             self.engine,
             project_key=source.project_key,
@@ -72,6 +79,7 @@ class GuardedCaller:
             purpose=purpose,
             policy=self.policy,
             owner=self.owner,
+            limit=limit,
         )
         if slot is None:
             usage = quota.usage(

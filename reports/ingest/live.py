@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from reports.clarity.client import ClarityClient
 from reports.clarity.parser import parse_insights
@@ -54,6 +55,13 @@ class Budget:
     automatic_limit: int  # the highest slot automatic calls may take
 
     @property
+    def manual_limit(self) -> int:
+        """The highest slot a manual call may take now: tonight's calls stay below the rest."""
+        if not self.needed:
+            return self.usage.cap
+        return max(self.automatic_limit - self.needed, 0)
+
+    @property
     def allows_one(self) -> bool:
         """True when one more call leaves the scheduler every call it still needs."""
         after = self.usage.used + self.usage.in_flight + 1
@@ -87,9 +95,15 @@ def budget(
     policy: quota.QuotaPolicy,
     plan: FetchPlan = DEFAULT_PLAN,
 ) -> Budget:
-    """Return where today's calls stand for a live look."""
+    """Return where today's calls stand for a live look, for every source of the project."""
     usage = quota.usage(engine, project_key=source.project_key, now=now, policy=policy)
-    needed = pending_calls(engine, source, now, usage.resets_at, plan)
+    with session_scope(engine) as session:
+        siblings = [
+            s
+            for s in session.exec(select(Source).where(Source.project_key == source.project_key))
+            if s.enabled or s.id == source.id
+        ]
+    needed = sum(pending_calls(engine, s, now, usage.resets_at, plan) for s in siblings)
     return Budget(usage, needed, policy.limit_for(Purpose.SCHEDULED))
 
 
@@ -122,7 +136,17 @@ def live_look(
         raise RefreshRefused(refusal(plan))
     call = client.prepare(cipher.decrypt(source.token_encrypted), 1, ())
     caller = GuardedCaller(engine=engine, client=client, policy=policy)
-    result = caller.call(source=source, call=call, group=GROUP, purpose=Purpose.MANUAL, now=now)
+    # The budget is checked again inside the reservation: concurrent refreshes cannot pass it.
+    result = caller.call(
+        source=source,
+        call=call,
+        group=GROUP,
+        purpose=Purpose.MANUAL,
+        now=now,
+        limit=plan.manual_limit,
+    )
+    if result.refused and plan.needed:
+        raise RefreshRefused(refusal(budget(engine, source, now, policy)))
     if result.refused:
         raise RefreshRefused(result.refused)
     if result.error is not None or result.reply is None:

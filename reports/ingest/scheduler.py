@@ -14,6 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from reports.ingest.due import LATE_LIMIT, DayState, Lose, Take, plan_days, spread
@@ -21,14 +22,14 @@ from reports.ingest.outcomes import SnapshotResult
 from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
 from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
-from reports.workers import owner_is_dead
+from reports.workers import DEFAULT_LEASE, Renewer, elapsed_clock
 from store import quota, runs
 from store.models import RunLog, Source, Workspace
 from store.vocab import Outcome, Purpose
 
 log = logging.getLogger(__name__)
 
-CLAIM_TIMEOUT: Final = timedelta(minutes=10)  # longer than a day's calls at their timeout
+CLAIM_TIMEOUT: Final = DEFAULT_LEASE  # the lease on a (source, day), renewed while it runs
 
 
 @dataclass
@@ -59,11 +60,16 @@ class Scheduler:
         notifier: Notifier | None = None,
         claim_timeout: timedelta = CLAIM_TIMEOUT,
         late_limit: timedelta = LATE_LIMIT,
-        is_dead: Callable[[str], bool | None] = owner_is_dead,
+        clock: Callable[[], datetime] | None = None,
+        renew_every: float | None = None,
     ) -> None:
         self._engine, self._snapshotter, self._policy = engine, snapshotter, policy
         self._owner, self._notifier = owner, notifier or LogNotifier()
-        self._claim_timeout, self._late_limit, self._is_dead = claim_timeout, late_limit, is_dead
+        self._claim_timeout, self._late_limit = claim_timeout, late_limit
+        # Renewals read `clock` (default: the tick's time moved on by the monotonic clock);
+        # `renew_every` is in real seconds, a third of the lease unless the clock runs fast.
+        self._clock = clock
+        self._renew_every = renew_every or claim_timeout.total_seconds() / 3
         self._groups = tuple(g.name for g in snapshotter.plan.groups)
 
     @property
@@ -75,9 +81,13 @@ class Scheduler:
         """Do everything due at `now`, once."""
         now = require_aware(now)
         report = TickReport(now)
+        # Slots whose caller vanished stay counted as used, but no longer "in flight".
+        quota.expire_in_flight(self._engine, before=now - self._claim_timeout, now=now)
         for source, tz_name in self._sources():
             try:
                 self._run_source(source, tz_name, now, report)
+            except DBAPIError:
+                raise  # the database is away: the worker waits it out, the tick says so
             except Exception:  # one broken source must not stop the others' snapshots
                 log.exception("tick failed for source %s", source.id)
                 report.skipped.append((source.id or 0, "error (see log)"))
@@ -138,18 +148,19 @@ class Scheduler:
             owner=self._owner,
             now=now,
             timeout=self._claim_timeout,
-            is_dead=self._is_dead,
         )
         if previous is None:
             report.skipped.append((source_id, f"{action.day} claimed by another process"))
             return True
         if previous:
-            # The previous owner died mid-run: its unfinished call counts as spent.
+            # The previous owner's lease ran out mid-run: its unfinished call counts as spent.
             quota.abandon(self._engine, owner=previous, now=now)
         try:
-            result = self._snapshotter.take_day(
-                source_id, action.day, now=now, groups=action.groups, purpose=Purpose.SCHEDULED
-            )
+            clock = self._clock or elapsed_clock(now)
+            with Renewer(lambda: self._renew(source_id, action.day, clock), self._renew_every):
+                result = self._snapshotter.take_day(
+                    source_id, action.day, now=now, groups=action.groups, purpose=Purpose.SCHEDULED
+                )
         finally:
             runs.release(
                 self._engine, source_id=source_id, local_date=action.day, owner=self._owner
@@ -160,6 +171,13 @@ class Scheduler:
             self._notifier.source_disabled(source_id, source.label, rejected.message)
             return False
         return result.complete
+
+    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> None:
+        """Push our lease on (source, day) out by one lease from the current time."""
+        until = clock() + self._claim_timeout
+        runs.extend(
+            self._engine, source_id=source_id, local_date=day, owner=self._owner, until=until
+        )
 
     def _lose(self, source: Source, action: Lose, now: datetime, report: TickReport) -> None:
         source_id = source.id or 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -67,9 +68,9 @@ class Notes:
         self.failed.append(args)
 
 
-def dispatcher(engine, senders, owner="A", notes=None, dead=None):
+def dispatcher(engine, senders, owner="A", notes=None):
     return Dispatcher(engine=engine, senders=senders, owner=owner, charts=ChartMaker(),
-                      notifier=notes or Notes(), is_dead=lambda o: o == dead or None)  # fmt: skip
+                      notifier=notes or Notes())  # fmt: skip
 
 
 def add(engine, history, kind="outbox", destination="", created=CREATED, **kw):
@@ -197,20 +198,30 @@ def test_an_unsubscribed_report_is_not_sent(engine, history):
     assert dispatcher(engine, {"email": Recorder()}).tick(NOW) == {}
 
 
-def strand(engine, sub, status, owner="DEAD"):
-    """Leave a row as a process killed mid-way would."""
+def strand(engine, sub, status, owner="DEAD", at=NOW - ledger.LEASE - timedelta(seconds=1)):
+    """Leave a row as a process killed mid-way would (by default its lease ran out at NOW)."""
     row = ledger.claim_new(engine, subscription_id=sub.id, period="2026-03-20",
-                           due_at=NOW.replace(hour=9), owner=owner, now=NOW)  # fmt: skip
+                           due_at=NOW.replace(hour=9), owner=owner, now=at)  # fmt: skip
     if status == "sending":
-        assert ledger.sending(engine, row, now=NOW)
+        assert ledger.sending(engine, row, now=at)
     return row
+
+
+def test_a_claim_is_left_alone_while_its_lease_runs_whatever_its_pid(engine, history):
+    recorder = Recorder()
+    sub = add(engine, history, kind="email", destination="a@example.com")
+    # Same host, PID 1 (a restarted container's worker): only the lease counts.
+    strand(engine, sub, "claimed", owner=f"{socket.gethostname()}:1:abc", at=NOW)
+    d = dispatcher(engine, {"email": recorder}, owner="B")
+    assert d.tick(NOW + ledger.LEASE - timedelta(seconds=1)) == {} and recorder.sent == []
+    assert d.tick(NOW + ledger.LEASE) == {"sent": 1} and len(recorder.sent) == 1
 
 
 def test_a_claim_left_by_a_dead_process_is_sent_by_the_next(engine, history):
     recorder = Recorder()
     sub = add(engine, history, kind="email", destination="a@example.com")
     strand(engine, sub, "claimed")
-    d = dispatcher(engine, {"email": recorder}, owner="B", dead="DEAD")
+    d = dispatcher(engine, {"email": recorder}, owner="B")
     assert d.tick(NOW) == {"sent": 1} and len(recorder.sent) == 1
 
 
@@ -218,7 +229,7 @@ def test_a_send_cut_off_midway_is_never_repeated_blindly(engine, history):
     recorder = Recorder()
     sub = add(engine, history, kind="email", destination="a@example.com")
     strand(engine, sub, "sending")
-    d = dispatcher(engine, {"email": recorder}, owner="B", dead="DEAD")
+    d = dispatcher(engine, {"email": recorder}, owner="B")
     assert d.tick(NOW) == {"unknown": 1} and recorder.sent == []
     assert "may or may not have arrived" in rows(engine)[0].error
     assert d.tick(NOW + timedelta(hours=1)) == {}
@@ -231,7 +242,7 @@ def test_an_outbox_send_cut_off_midway_is_checked(engine, history, tmp_path, wri
     if written:
         (tmp_path / "out").mkdir()
         (tmp_path / "out" / f"report-{sub.id}-2026-03-20.eml").write_bytes(b"x")
-    d = dispatcher(engine, {"outbox": OutboxSender()}, owner="B", dead="DEAD")
+    d = dispatcher(engine, {"outbox": OutboxSender()}, owner="B")
     result = d.tick(NOW)
     assert result == {"sent": 1}  # found in the folder, or provably missing and sent again
     (row,) = rows(engine)
@@ -273,3 +284,30 @@ def test_a_sender_that_breaks_mid_send_is_not_repeated_and_others_go_on(engine, 
     assert d.tick(NOW + timedelta(hours=1)) == {}
     statuses = {r.status for r in rows(engine)}
     assert statuses == {"unknown", "sent"} and broken.sent == []
+
+
+def test_an_outbox_write_failure_is_retried_and_leaves_no_temp_file(engine, history, tmp_path):
+    out = tmp_path / "out"
+    sub = add(engine, history, destination=str(out), metrics=["sessions"])
+    out.mkdir()
+    (out / f"report-{sub.id}-2026-03-20.eml").mkdir()  # the final rename fails, like a full disk
+    d = dispatcher(engine, {"outbox": OutboxSender()})
+    assert d.tick(NOW) == {"retrying": 1}
+    assert not list(out.glob(".*.tmp"))  # the half-written temporary file was removed
+    (out / f"report-{sub.id}-2026-03-20.eml").rmdir()  # space is back
+    assert d.tick(NOW + timedelta(minutes=1)) == {"sent": 1}
+    assert (out / f"report-{sub.id}-2026-03-20.eml").is_file()
+
+
+def test_a_failed_report_stays_visible_and_can_be_sent_again_by_hand(engine, history):
+    flaky = Recorder([DeliveryError("550 mailbox full", transient=False)])
+    add(engine, history, kind="email", destination="a@example.com")
+    d = dispatcher(engine, {"email": flaky})
+    assert d.tick(NOW) == {"failed": 1}
+    (row,) = rows(engine)
+    assert row.status == "failed" and ledger.open_rows(engine, [row.subscription_id]) == []
+    assert ledger.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is not None
+    assert ledger.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is None  # once
+    assert d.tick(NOW + timedelta(hours=2)) == {"sent": 1} and len(flaky.sent) == 1
+    (row,) = rows(engine)
+    assert (row.status, row.attempts) == ("sent", 1)

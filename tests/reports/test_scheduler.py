@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -69,7 +70,6 @@ def make_scheduler(engine, cipher, sandbox, http, owner="host-a:1:x", notifier=N
         policy=quota.QuotaPolicy(),
         owner=owner,
         notifier=notifier or RecordingNotifier(),
-        is_dead=lambda o: True if "dead" in o else None,
     )
 
 
@@ -126,11 +126,13 @@ def test_two_schedulers_ticking_at_once_call_each_group_once(engine, cipher, san
     assert len(sandbox.calls_for("shop")) == 5 and len(sandbox.calls_for("blog")) == 5
 
 
-def test_a_claim_of_a_dead_process_is_taken_over_a_live_one_is_left(engine, cipher, sandbox, http):
+def test_a_claim_is_taken_over_when_its_lease_expires_never_for_its_pid(
+    engine, cipher, sandbox, http
+):
     sid = make_source(engine, cipher, sandbox)
     now = MIDNIGHT_9 + timedelta(minutes=5)
     runs.claim(engine, source_id=sid, local_date=date(2026, 3, 8), owner="host-z:9:live",
-               now=now, timeout=timedelta(minutes=5), is_dead=lambda o: None)  # fmt: skip
+               now=now, timeout=timedelta(minutes=5))  # fmt: skip
     sched = make_scheduler(engine, cipher, sandbox, http)
     assert tick(sched, sandbox, now).calls == 0  # someone alive is working on it
     assert tick(sched, sandbox, now + timedelta(minutes=11)).calls == 5  # expired: taken over
@@ -145,15 +147,17 @@ def test_a_claim_of_a_dead_process_is_taken_over_a_live_one_is_left(engine, ciph
                 fetch_group="overall",
                 purpose="scheduled",
                 reserved_at=now,
-                owner="host-a:7:dead",
+                owner=f"{socket.gethostname()}:999999999:dead",
             )
         )
         session.commit()  # fmt: skip
-    runs.claim(engine, source_id=sid2, local_date=date(2026, 3, 8), owner="host-a:7:dead",
-               now=now, timeout=timedelta(hours=1), is_dead=lambda o: None)  # fmt: skip
-    assert tick(sched, sandbox, now + timedelta(minutes=12)).calls == 5  # dead owner: at once
+    dead = f"{socket.gethostname()}:999999999:dead"  # a PID no process has: still, the lease
+    runs.claim(engine, source_id=sid2, local_date=date(2026, 3, 8), owner=dead,
+               now=now, timeout=timedelta(hours=1))  # fmt: skip
+    assert tick(sched, sandbox, now + timedelta(minutes=12)).calls == 0  # its lease still runs
+    assert tick(sched, sandbox, now + timedelta(minutes=61)).calls == 5  # expired: taken over
     with Session(engine) as session:
-        abandoned = session.exec(select(QuotaCall).where(QuotaCall.owner == "host-a:7:dead")).one()
+        abandoned = session.exec(select(QuotaCall).where(QuotaCall.owner.contains(":dead"))).one()
     assert abandoned.outcome == "abandoned"
 
 

@@ -55,7 +55,7 @@ def test_a_retry_is_taken_over_by_exactly_one_worker(engine):
     assert ledger.failed(engine, row, now=NOW, error="421 busy", transient=True) == "retrying"
     stale = ledger.get(engine, subscription_id=sub_id, period="p")
     assert stale.next_attempt_at == NOW + timedelta(minutes=1)
-    early = ledger.take_over(engine, stale, owner="B", now=NOW, is_dead=lambda o: False)
+    early = ledger.take_over(engine, stale, owner="B", now=NOW)
     assert early is None  # not before its time
     later = NOW + timedelta(minutes=2)
     results = []
@@ -63,8 +63,7 @@ def test_a_retry_is_taken_over_by_exactly_one_worker(engine):
 
     def race(n):
         barrier.wait()
-        results.append(ledger.take_over(engine, stale, owner=f"W{n}", now=later,
-                                        is_dead=lambda o: False))  # fmt: skip
+        results.append(ledger.take_over(engine, stale, owner=f"W{n}", now=later))
 
     threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
     for t in threads:
@@ -83,18 +82,18 @@ def test_final_states_are_never_taken_over(engine):
     ledger.sent(engine, row, now=NOW, message_id="<m@x>", note=None)
     done = ledger.get(engine, subscription_id=sub_id, period="p")
     assert (done.status, done.message_id) == ("sent", "<m@x>")
-    assert ledger.take_over(engine, done, owner="B", now=NOW + timedelta(days=1),
-                            is_dead=lambda o: True) is None  # fmt: skip
+    assert ledger.take_over(engine, done, owner="B", now=NOW + timedelta(days=1)) is None
     assert ledger.open_rows(engine, [sub_id]) == []
 
 
-def test_a_live_owner_keeps_its_claim_and_a_dead_ones_is_taken(engine):
+def test_a_live_lease_is_kept_and_an_expired_one_is_taken(engine):
     sub_id = a_subscription(engine)
     row = ledger.claim_new(engine, subscription_id=sub_id, period="p", due_at=NOW, owner="A",
                            now=NOW)  # fmt: skip
-    assert ledger.take_over(engine, row, owner="B", now=NOW, is_dead=lambda o: False) is None
-    assert ledger.take_over(engine, row, owner="B", now=NOW, is_dead=lambda o: None) is None
-    expired = NOW + ledger.LEASE + timedelta(seconds=1)
-    taken = ledger.take_over(engine, row, owner="B", now=expired, is_dead=lambda o: None)
+    assert ledger.take_over(engine, row, owner="B", now=NOW) is None
+    assert ledger.renew(engine, row, until=NOW + timedelta(minutes=15))
+    assert ledger.take_over(engine, row, owner="B", now=NOW + ledger.LEASE) is None  # renewed
+    expired = NOW + timedelta(minutes=15)
+    taken = ledger.take_over(engine, row, owner="B", now=expired)
     assert taken is not None and taken.owner == "B"
     assert ledger.sending(engine, row, now=NOW) is False  # A's stale handle can no longer send
