@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -499,18 +501,46 @@ def test_url_before_start_and_stop_twice():
         sb.set_now(datetime(2026, 3, 10))
 
 
-@pytest.mark.slow
-def test_module_runs_in_the_foreground_and_stops_on_ctrl_c():
-    command = [sys.executable, "-m", "reports.sandbox", "--seed", "3"]
-    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        token = proc.stdout.readline().rsplit(" ", 1)[-1].strip()
-        url = first.rsplit(" ", 1)[-1].strip()
-        response = http().get(
-            f"{url}/project-live-insights?numOfDays=1",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 200 and len(response.json()) == 16
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("command", "stop"),
+    [
+        (["-m", "reports.sandbox", "--seed", "3"], signal.SIGINT),
+        (["-m", "bot", "sandbox", "--port", "0"], signal.SIGINT),
+        (["-m", "bot", "sandbox", "--port", "0"], signal.SIGTERM),
+    ],
+)
+def test_the_foreground_sandbox_stops_on_ctrl_c_and_sigterm(tmp_path, command, stop):
+    # Started with SIGINT ignored, as every background job of a non-interactive shell is
+    # (`bash -c 'python3 -m pytest &'`): Ctrl-C must stop the sandbox all the same.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with subprocess.Popen(
+        [sys.executable, *command],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        preexec_fn=_ignore_sigint,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            seen = ""
+            while not (re.search(r"http://\S+", seen) and re.search(r"eyJ[\w.-]+", seen)):
+                line = proc.stdout.readline()
+                assert line, seen  # the sandbox ended before printing its URL and token
+                seen += line
+            url = re.findall(r"http://\S+", seen)[0]
+            token = re.findall(r"eyJ[\w.-]+", seen)[0]
+            response = http().get(
+                f"{url}/project-live-insights?numOfDays=1",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200 and len(response.json()) == 16
+            proc.send_signal(stop)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            proc.kill()  # a no-op once it has exited; else the with-block would wait forever
