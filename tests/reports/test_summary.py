@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -77,6 +76,7 @@ def test_facts_from_stored_history(tmp_path):
 def openai_fake():
     fake = FakeOpenAI().start()
     yield fake
+    fake.release()
     fake.stop()
 
 
@@ -123,14 +123,13 @@ def test_numbers_inside_labels_are_not_claims():
 @pytest.mark.parametrize("trouble", ["timeout", "error", "refusal"])
 def test_a_slow_failing_or_refusing_model_never_blocks(openai_fake, trouble):
     if trouble == "timeout":
-        openai_fake.delay = 3.0
+        openai_fake.hold()  # the model never answers while the summary is made
     elif trouble == "error":
         openai_fake.status = 500
     else:
         openai_fake.refusal = "I can't help with that."
-    started = time.monotonic()
     summary = summarizer(openai_fake, timeout=0.5).summarize([facts()])
-    assert time.monotonic() - started < 2.5
+    assert openai_fake.answered == 0 or trouble != "timeout"  # it gave up, did not wait
     assert summary.source == "template" and summary.text == deterministic(facts())
     assert "the AI call failed" in summary.reason
 
