@@ -15,7 +15,10 @@ class Loopback:
         """Listen on a free port, answering on daemon threads."""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # shutdown() waits for the serving loop to look up: at the default 0.5 s that was half
+        # a second of idle teardown for every test using a fake.
+        serve = self.server.serve_forever
+        threading.Thread(target=serve, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
         """Stop listening and close the socket."""
