@@ -9,7 +9,6 @@ from reports.catalogue import CATALOGUE, get_metric
 from reports.charts import ChartMaker
 from reports.charts.line import LineRenderer
 from reports.charts.style import format_change, format_value, shorten
-from reports.demo import run_demo
 from reports.query import Point, Series
 from store.db import make_engine
 
@@ -17,12 +16,10 @@ NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """Nine simulated nights of demo data (one late, one rebuilt), shared by these tests."""
-    run = run_demo(out_dir=tmp_path_factory.mktemp("demo"), days=9, now=NOW,
-                   timezone="Europe/London")  # fmt: skip
-    engine = make_engine(f"sqlite:///{run.db_path}")
-    yield run, engine
+def demo(demo_history):
+    """Nine simulated nights of demo data (one late, one rebuilt), only read by these tests."""
+    engine = make_engine(f"sqlite:///{demo_history.db_path}")
+    yield demo_history, engine
     engine.dispose()
 
 

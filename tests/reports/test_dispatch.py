@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import Session, select
 
 from reports.charts import ChartMaker
-from reports.demo import run_demo
 from reports.dispatch import GRACE, Dispatcher
 from reports.mail import SendError
 from reports.outbox import OutboxSender
@@ -23,11 +22,9 @@ NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)  # 10:00 in London: the 09:00 rep
 CREATED = NOW.replace(hour=8)  # subscriptions start just before today's report
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    run = run_demo(out_dir=tmp_path_factory.mktemp("demo"), days=9, now=NOW,
-                   timezone="Europe/London")  # fmt: skip
-    yield run
+@pytest.fixture
+def history(demo_history):
+    return demo_history
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 
 from reports.ai import AiSettings, Summarizer, unmatched
 from reports.catalogue import get_metric
-from reports.demo import run_demo
 from reports.facts import Facts, Mover, compute
 from reports.summary import deterministic
 from store.db import make_engine
@@ -59,9 +58,8 @@ def test_the_template_names_movers_and_caveats():
     assert "1 day(s) are estimated (rebuilt from totals); 2 snapshot(s) were taken late." in text
 
 
-def test_facts_from_stored_history(tmp_path):
-    now = datetime(2026, 3, 20, 10, tzinfo=UTC)
-    run = run_demo(out_dir=tmp_path, days=9, now=now, timezone="Europe/London")
+def test_facts_from_stored_history(demo_history):
+    now, run = datetime(2026, 3, 20, 10, tzinfo=UTC), demo_history  # the history's own now
     engine = make_engine(f"sqlite:///{run.db_path}")
     f = compute(engine, source_id=run.source_id, metric=get_metric("rage_click_rate"), now=now)
     engine.dispose()
