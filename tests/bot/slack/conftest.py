@@ -9,7 +9,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
@@ -20,6 +19,7 @@ from bot.slack.services import SlackServices
 from reports.clarity import ClarityClient
 from reports.sandbox import ClaritySandbox
 from store.crypto import TokenCipher, generate_key
+from tests.fakes.loopback import http_client
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "test-signing-secret"
@@ -119,7 +119,7 @@ def sandbox():
 
 @pytest.fixture
 def slack(engine, fake_slack, sandbox):
-    with httpx.Client(timeout=5) as http:
+    with http_client(timeout=5) as http:
         services = SlackServices(
             engine=engine,
             cipher=TokenCipher(generate_key()),
