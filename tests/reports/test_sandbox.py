@@ -510,9 +510,10 @@ def _ignore_sigint() -> None:
     ("command", "stop"),
     [
         (["-m", "reports.sandbox", "--seed", "3"], signal.SIGINT),
+        (["-m", "reports.sandbox", "--seed", "3"], signal.SIGTERM),
         (["-m", "bot", "sandbox", "--port", "0"], signal.SIGINT),
-        (["-m", "bot", "sandbox", "--port", "0"], signal.SIGTERM),
     ],
+    ids=["module-ctrl-c", "module-sigterm", "claritybot-ctrl-c"],
 )
 def test_the_foreground_sandbox_stops_on_ctrl_c_and_sigterm(tmp_path, command, stop):
     # Started with SIGINT ignored, as every background job of a non-interactive shell is
