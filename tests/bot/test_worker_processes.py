@@ -83,11 +83,9 @@ def stop(proc):
 
 
 def start_at(sandbox, db_url, key, sim_now, *, count=1, reserve="2"):
-    """Start `count` workers whose clock (and the sandbox's) reads `sim_now` now, at real speed.
-
-    The test sets the instant; a slow or busy machine only makes a tick later by as long as it
-    is slow (seconds), never by the hours the scheduler's rules are about.
-    """
+    """Start `count` workers whose clock (and the sandbox's) reads `sim_now` now, at real speed."""
+    # The test sets the instant; a busy machine only makes a tick later by the seconds it is
+    # slow, never by the hours the scheduler's rules are about.
     wall = time.time()
     sandbox.clock = lambda: sim_now + timedelta(seconds=time.time() - wall)
     args = ["--now", sim_now.isoformat(), "--wall-start", str(wall), "--interval", "0.2"]
