@@ -105,7 +105,10 @@ def _process_worker(url: str, attempts: int, out) -> None:
 
 @pytest.mark.slow
 def test_concurrent_processes_never_exceed_the_cap(db_url, engine):
-    ctx = multiprocessing.get_context("spawn")
+    # Forked from a fresh single-threaded server that imported this module once: four spawned
+    # interpreters re-importing pytest and SQLAlchemy each cost seconds.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
     out = ctx.Queue()
     workers = [ctx.Process(target=_process_worker, args=(db_url, 6, out)) for _ in range(4)]
     for worker in workers:
