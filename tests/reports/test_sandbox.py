@@ -340,7 +340,7 @@ def test_fail_next_body_cues(sandbox):
 
 
 def test_fail_next_timeout_delays_the_answer(sandbox):
-    sandbox.timeout_seconds = 0.4
+    sandbox.timeout_seconds = 30  # far past the client's 0.1 s, however busy the machine
     sandbox.fail_next("timeout", times=2)
     with pytest.raises(httpx.ReadTimeout):
         http().get(
@@ -348,6 +348,7 @@ def test_fail_next_timeout_delays_the_answer(sandbox):
             headers={"Authorization": "Bearer " + sandbox.issue_token()},
             timeout=0.1,
         )
+    sandbox.timeout_seconds = 0.4  # the first answer still waits; stopping the sandbox wakes it
     started = time.monotonic()
     assert call(sandbox, numOfDays=1).status_code == 200
     assert time.monotonic() - started >= 0.35

@@ -46,7 +46,7 @@ def cipher():
 
 @pytest.fixture
 def http():
-    with http_client(timeout=5) as client:
+    with http_client(timeout=60) as client:
         yield client
 
 

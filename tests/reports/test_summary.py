@@ -78,7 +78,7 @@ def openai_fake():
     fake.stop()
 
 
-def summarizer(fake, timeout=5.0):
+def summarizer(fake, timeout=60.0):
     return Summarizer(AiSettings("sk-test", fake.url, "fake-model", timeout))
 
 

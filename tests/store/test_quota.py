@@ -116,7 +116,7 @@ def test_concurrent_processes_never_exceed_the_cap(db_url, engine):
     for worker in workers:
         worker.join(timeout=120)
     assert all(w.exitcode == 0 for w in workers)
-    assert sum(out.get(timeout=5) for _ in workers) == 10
+    assert sum(out.get(timeout=60) for _ in workers) == 10
     with engine.connect() as conn:
         slots = sorted(r.slot for r in conn.execute(select(QuotaCall.slot)).all())
     assert slots == list(range(1, 11))

@@ -119,7 +119,7 @@ def sandbox():
 
 @pytest.fixture
 def slack(engine, fake_slack, sandbox):
-    with http_client(timeout=5) as http:
+    with http_client(timeout=60) as http:  # timeouts here only bound a hang
         services = SlackServices(
             engine=engine,
             cipher=TokenCipher(generate_key()),
