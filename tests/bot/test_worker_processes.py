@@ -109,6 +109,8 @@ def test_two_workers_over_three_simulated_days_take_each_snapshot_once(engine, d
             assert wait_until(lambda d=day, n=expected: stored_groups(engine, d) == n)
             for proc in workers:
                 stop(proc)  # each has ticked at least once: its first tick runs before SIGTERM
+            if step == SIM_START:
+                assert sandbox.calls == []  # both ticked before midnight: nothing was due
         calls = Counter((c.project, c.at.date(), c.dimensions) for c in sandbox.calls)
     assert len(sandbox.calls) == 2 * 3 * 5
     assert set(calls.values()) == {1}  # no (project, day, group) was called twice
