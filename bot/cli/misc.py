@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,7 +133,7 @@ def migrate_command(_args: argparse.Namespace, rt: Runtime) -> int:
 
 
 def sandbox_command(args: argparse.Namespace, rt: Runtime) -> int:
-    """Serve the sandbox until interrupted."""
+    """Serve the sandbox until SIGINT or SIGTERM."""
     from reports.clarity.sandbox import ClaritySandbox  # see demo_command
 
     with ClaritySandbox(port=args.port) as sandbox:
@@ -143,5 +142,5 @@ def sandbox_command(args: argparse.Namespace, rt: Runtime) -> int:
             f"  token: {sandbox.issue_token('demo')}\n(Ctrl-C to stop)\n"
         )
         rt.out.flush()
-        while True:
-            time.sleep(3600)
+        sandbox.serve_until_signalled()
+    return 0

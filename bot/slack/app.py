@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -61,10 +62,12 @@ def create_app(
     client: WebClient | None = None,
     oauth_settings: OAuthSettings | None = None,
     verify_requests: bool = True,
+    listener_executor: Executor | None = None,
 ) -> App:
     """Build the Bolt app; single-workspace with `client`, multi-workspace with OAuth.
 
     `verify_requests=False` only for Socket Mode, where Slack's connection itself is the proof.
+    `listener_executor` runs the lazy listeners (Bolt's own thread pool when None).
     """
     # process_before_response: the ack runs on the request's own thread and answers at once,
     # instead of queueing behind slow lazy work in Bolt's shared listener pool.
@@ -75,6 +78,7 @@ def create_app(
         request_verification_enabled=verify_requests,
         process_before_response=True,
         logger=log,
+        listener_executor=listener_executor,
     )
     pacer = Pacer()
     register_commands(app, services, pacer)

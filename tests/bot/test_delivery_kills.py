@@ -17,19 +17,25 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.cli.demo import run_demo
 from reports.delivery.subscriptions import NewSubscription, subscribe
 from store.db import make_engine
+from store.ledger import FINAL
 from store.models import Delivery
 from tests.fakes.slack_api import FakeSlack
 from tests.reports.test_mail import Inbox, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.soak
 ROOT = Path(__file__).resolve().parents[2]
 HISTORY_NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
-DAYS = [datetime(2026, 3, d, 10, 0, tzinfo=UTC) for d in (18, 19, 20)]  # 09:00 London passed
+# The days ticks run on, as many as the kills need: three with stored history (09:00 London
+# passed), then later ones past the 3 h grace, whose reports go out saying their day is not in.
+DAYS = [datetime(2026, 3, d, 10, 0, tzinfo=UTC) for d in (18, 19, 20)]
+DAYS += [datetime(2026, 3, d, 13, 0, tzinfo=UTC) for d in range(21, 31)]
+KILLS = 20
 KILLS_PER_DAY = 8
 
 
@@ -71,25 +77,57 @@ def tick(env, now):
                             stderr=subprocess.DEVNULL)  # fmt: skip
 
 
+def touched(engine, pid):
+    """Return how many ledger rows the process `pid` has claimed or taken over so far."""
+    with engine.connect() as conn:
+        query = text("SELECT count(*) FROM delivery WHERE owner LIKE :owner")
+        return conn.execute(query, {"owner": f"%:{pid}:%"}).scalar_one()
+
+
+def settled(engine, subs, period):
+    """Has every subscription's report for `period` reached a final state?"""
+    with Session(engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.period == period)).all()
+    return {r.subscription_id for r in rows if r.status in FINAL} == {s.id for s in subs}
+
+
+def wait_until(condition, timeout=300.0):
+    """Poll `condition` until true; the timeout only bounds a hang, it is never a race."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_twenty_kills_never_send_a_report_twice(world):
     engine, env, subs, inbox, slack = world
     rng = random.Random(20261122)
-    kills = 0
+    kills, days = 0, []
+    # Counted, not timed: ticks are killed until KILLS of them were killed alive, each at a
+    # random point of its delivery work, however fast or slow the machine is.
     for day in DAYS:
+        if kills >= KILLS:
+            break
+        days.append(day)
         for _ in range(KILLS_PER_DAY):
+            if settled(engine, subs, f"{day:%Y-%m-%d}"):
+                break
             proc = tick(env, day)
-            time.sleep(rng.uniform(0.2, 3.0))
+            # After it claimed its first or second report: mid-compose, mid-send or between.
+            target = rng.randint(1, 2)
+            wait_until(lambda p=proc, t=target: p.poll() is not None or touched(engine, p.pid) >= t)
+            time.sleep(rng.uniform(0, 0.5))
             if proc.poll() is None:
                 kills += 1
             proc.kill()
             proc.wait()
         assert tick(env, day).wait(timeout=300) in (0, 1)  # a clean run finishes the day
-    assert tick(env, DAYS[-1] + timedelta(hours=2)).wait(timeout=300) in (0, 1)  # retries due
-    assert kills >= 20
+    assert tick(env, days[-1] + timedelta(hours=2)).wait(timeout=300) in (0, 1)  # retries due
+    assert kills >= KILLS
 
     with Session(engine) as session:
         rows = {(r.subscription_id, r.period): r for r in session.exec(select(Delivery)).all()}
-    periods = [f"{d:%Y-%m-%d}" for d in DAYS]
+    periods = [f"{d:%Y-%m-%d}" for d in days]
     assert set(rows) == {(s.id, p) for s in subs for p in periods}
     statuses = Counter(r.status for r in rows.values())
     assert set(statuses) <= {"sent", "unknown"}, statuses

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -13,13 +13,23 @@ from tests.fakes.loopback import Loopback
 
 @dataclass
 class FakeOpenAI(Loopback):
-    """Set `answer`, `status`, `refusal` or `delay`; read `requests`."""
+    """Set `answer`, `status` or `refusal`, or `hold` every answer; read `requests`."""
 
     answer: str = "Sessions held steady."
     status: int = 200
     refusal: str | None = None
-    delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    answered: int = 0  # answers written (or given up on by the client)
+    held: threading.Event | None = None
+
+    def hold(self) -> None:
+        """Keep every answer back until `release()`: a model that takes forever to reply."""
+        self.held = threading.Event()
+
+    def release(self) -> None:
+        """Let held answers go."""
+        if self.held is not None:
+            self.held.set()
 
     def start(self) -> FakeOpenAI:
         self.serve(_handler(self))
@@ -49,7 +59,8 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             fake.requests.append({"path": self.path, "json": json.loads(raw or b"{}"),
                                   "auth": self.headers.get("Authorization")})  # fmt: skip
-            time.sleep(fake.delay)
+            if fake.held is not None:
+                fake.held.wait(timeout=300)  # bounds a test that forgot to release
             error = {"error": {"message": "boom", "type": "server_error"}}
             body = json.dumps(fake.reply() if fake.status == 200 else error).encode()
             try:
@@ -60,5 +71,6 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test)
+            fake.answered += 1
 
     return Handler

@@ -63,8 +63,9 @@ class FakeSlack(Loopback):
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 60.0) -> list[Call]:
         """Wait until `method` was called `count` times (lazy listeners run on threads)."""
+        # The timeout only bounds a hang: a busy machine may take seconds to draw a chart.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.called(method)

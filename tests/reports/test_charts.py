@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.cli.demo import run_demo
 from reports.history.catalogue import CATALOGUE, get_metric
 from reports.history.load import load
 from reports.history.query import Point, Series
@@ -18,12 +17,10 @@ NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """Nine simulated nights of demo data (one late, one rebuilt), shared by these tests."""
-    run = run_demo(out_dir=tmp_path_factory.mktemp("demo"), days=9, now=NOW,
-                   timezone="Europe/London")  # fmt: skip
-    engine = make_engine(f"sqlite:///{run.db_path}")
-    yield run, engine
+def demo(demo_history):
+    """Nine simulated nights of demo data (one late, one rebuilt), only read by these tests."""
+    engine = make_engine(f"sqlite:///{demo_history.db_path}")
+    yield demo_history, engine
     engine.dispose()
 
 
@@ -129,7 +126,7 @@ def test_rendering_is_repeatable_and_does_not_leak_figures():
     assert renderer.render(s).png == first  # the same input, the same picture
     gc.collect()
     before = sum(isinstance(o, matplotlib.figure.Figure) for o in gc.get_objects())
-    for _ in range(20):
+    for _ in range(5):  # a leak would leave a figure behind on every render
         renderer.render(s)
     gc.collect()
     assert sum(isinstance(o, matplotlib.figure.Figure) for o in gc.get_objects()) == before

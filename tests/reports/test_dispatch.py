@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.cli.demo import run_demo
 from reports.delivery.dispatch import GRACE, Dispatcher
 from reports.delivery.outbox import OutboxSender
 from reports.delivery.subscriptions import NewSubscription, subscribe, unsubscribe
@@ -24,11 +23,9 @@ NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)  # 10:00 in London: the 09:00 rep
 CREATED = NOW.replace(hour=8)  # subscriptions start just before today's report
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    run = run_demo(out_dir=tmp_path_factory.mktemp("demo"), days=9, now=NOW,
-                   timezone="Europe/London")  # fmt: skip
-    yield run
+@pytest.fixture
+def history(demo_history):
+    return demo_history
 
 
 @pytest.fixture

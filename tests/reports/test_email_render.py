@@ -6,12 +6,9 @@ import base64
 import email
 import shutil
 import subprocess
-from datetime import UTC, datetime
 from email import policy
 
 import pytest
-
-from bot.cli.demo import run_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -30,12 +27,10 @@ def inline_images(msg) -> str:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_digest_renders_in_a_browser(tmp_path, scheme):
+def test_the_digest_renders_in_a_browser(tmp_path, scheme, demo_history):
     import matplotlib.image
 
-    run = run_demo(out_dir=tmp_path / "demo", days=9, now=datetime(2026, 3, 20, 10, tzinfo=UTC),
-                   timezone="Europe/London")  # fmt: skip
-    msg = email.message_from_bytes(run.digest.read_bytes(), policy=policy.default)
+    msg = email.message_from_bytes(demo_history.digest.read_bytes(), policy=policy.default)
     page = tmp_path / "digest.html"
     page.write_text(inline_images(msg))
     shot = tmp_path / f"digest-{scheme}.png"

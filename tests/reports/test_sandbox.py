@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -338,7 +340,7 @@ def test_fail_next_body_cues(sandbox):
 
 
 def test_fail_next_timeout_delays_the_answer(sandbox):
-    sandbox.timeout_seconds = 0.4
+    sandbox.timeout_seconds = 30  # far past the client's 0.1 s, however busy the machine
     sandbox.fail_next("timeout", times=2)
     with pytest.raises(httpx.ReadTimeout):
         http().get(
@@ -346,6 +348,7 @@ def test_fail_next_timeout_delays_the_answer(sandbox):
             headers={"Authorization": "Bearer " + sandbox.issue_token()},
             timeout=0.1,
         )
+    sandbox.timeout_seconds = 0.4  # the first answer still waits; stopping the sandbox wakes it
     started = time.monotonic()
     assert call(sandbox, numOfDays=1).status_code == 200
     assert time.monotonic() - started >= 0.35
@@ -499,18 +502,48 @@ def test_url_before_start_and_stop_twice():
         sb.set_now(datetime(2026, 3, 10))
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.slow
-def test_module_runs_in_the_foreground_and_stops_on_ctrl_c():
-    command = [sys.executable, "-m", "reports.clarity.sandbox", "--seed", "3"]
-    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        token = proc.stdout.readline().rsplit(" ", 1)[-1].strip()
-        url = first.rsplit(" ", 1)[-1].strip()
-        response = http().get(
-            f"{url}/project-live-insights?numOfDays=1",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 200 and len(response.json()) == 16
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+@pytest.mark.parametrize(
+    ("command", "stop"),
+    [
+        (["-m", "reports.clarity.sandbox", "--seed", "3"], signal.SIGINT),
+        (["-m", "reports.clarity.sandbox", "--seed", "3"], signal.SIGTERM),
+        (["-m", "bot", "sandbox", "--port", "0"], signal.SIGINT),
+    ],
+    ids=["module-ctrl-c", "module-sigterm", "claritybot-ctrl-c"],
+)
+def test_the_foreground_sandbox_stops_on_ctrl_c_and_sigterm(tmp_path, command, stop):
+    # Started with SIGINT ignored, as every background job of a non-interactive shell is
+    # (`bash -c 'python3 -m pytest &'`): Ctrl-C must stop the sandbox all the same.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with subprocess.Popen(
+        [sys.executable, *command],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        preexec_fn=_ignore_sigint,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            seen = ""
+            while not (re.search(r"http://\S+", seen) and re.search(r"eyJ[\w.-]+", seen)):
+                line = proc.stdout.readline()
+                assert line, seen  # the sandbox ended before printing its URL and token
+                seen += line
+            url = re.findall(r"http://\S+", seen)[0]
+            token = re.findall(r"eyJ[\w.-]+", seen)[0]
+            response = http().get(
+                f"{url}/project-live-insights?numOfDays=1",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200 and len(response.json()) == 16
+            proc.send_signal(stop)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            proc.kill()  # a no-op once it has exited; else the with-block would wait forever

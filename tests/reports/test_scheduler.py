@@ -4,7 +4,6 @@ import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -17,6 +16,7 @@ from reports.ingest.snapshot import Snapshotter
 from store import quota, repository, runs
 from store.crypto import TokenCipher, generate_key
 from store.models import DayGap, MetricRow, QuotaCall, RunLog, Snapshot, SnapshotClaim, Source
+from tests.fakes.loopback import http_client
 
 CREATED = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)
 MIDNIGHT_9 = datetime(2026, 3, 9, tzinfo=UTC)  # the snapshot of 2026-03-08 is due
@@ -47,7 +47,7 @@ def cipher():
 
 @pytest.fixture
 def http():
-    with httpx.Client(timeout=5) as client:
+    with http_client(timeout=60) as client:
         yield client
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 
 from reports.clarity.sandbox.server import ClaritySandbox
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until interrupted, after writing the URL and a demo token to stdout."""
+    """Serve until SIGINT or SIGTERM, after writing the URL and a demo token to stdout."""
     parser = argparse.ArgumentParser(prog="python -m reports.clarity.sandbox", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     parser.add_argument("--seed", type=int, default=7, help="data seed")
@@ -29,12 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         "Press Ctrl+C to stop.\n"
     )
     sys.stdout.flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    sandbox.serve_until_signalled()
     return 0
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import collections
+import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from types import TracebackType
-from typing import Literal
+from types import FrameType, TracebackType
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from reports.clarity.sandbox.aggregate import row_key
@@ -53,6 +55,14 @@ class CallRecord:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Stop(Exception):
+    """Raised by the stop signal handler to leave `serve_until_signalled`."""
+
+
+def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
+    raise _Stop
 
 
 class ClaritySandbox:
@@ -117,6 +127,23 @@ class ClaritySandbox:
         server.shutdown()
         thread.join()
         server.server_close()  # also joins the handler threads
+
+    def serve_until_signalled(self) -> None:
+        """Block until SIGINT or SIGTERM (main thread only), then stop serving."""
+        # Both handlers are set here, not inherited: a background job of a non-interactive
+        # shell starts with SIGINT ignored, and Ctrl-C or `kill` must stop the server anyway.
+        previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, _raise_stop)
+            while True:
+                time.sleep(3600)
+        except _Stop:
+            pass
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            self.stop()
 
     def __enter__(self) -> ClaritySandbox:
         return self.start()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
@@ -19,6 +20,7 @@ from reports.clarity.client import ClarityClient
 from reports.clarity.sandbox import ClaritySandbox
 from reports.settings import Settings, SlackSettings
 from store.crypto import TokenCipher, generate_key
+from tests.fakes.loopback import http_client
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "test-signing-secret"
@@ -40,11 +42,49 @@ def signed_headers(body: str, *, secret: str = SECRET, ts: int | None = None) ->
     }
 
 
+class TrackedExecutor(ThreadPoolExecutor):
+    """Bolt's pool for lazy listeners, which a test can wait on until all of them finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=5)
+        self._futures: list[Future] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until every task submitted so far (and any they submitted) has finished."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = [f for f in self._futures if not f.done()]
+            if not pending:
+                return
+            assert time.monotonic() < deadline, f"{len(pending)} lazy listeners still running"
+            wait(pending, timeout=deadline - time.monotonic())
+
+
 class SlackHarness:
     """Sends signed Slack payloads to the app and inspects what it did."""
 
-    def __init__(self, app, fake: FakeSlack, sandbox: ClaritySandbox, services: SlackServices):
+    def __init__(
+        self,
+        app,
+        fake: FakeSlack,
+        sandbox: ClaritySandbox,
+        services: SlackServices,
+        listeners: TrackedExecutor,
+    ):
         self.app, self.fake, self.sandbox, self.services = app, fake, sandbox, services
+        self.listeners = listeners
+
+    def settle(self) -> None:
+        """Wait until every lazy listener started so far has finished its work."""
+        self.listeners.wait_idle()
 
     def command(self, text: str, *, team: str = "T1", user: str = "U1", channel: str = "C1",
                 **header_kw):  # fmt: skip
@@ -85,7 +125,7 @@ def sandbox():
 
 @pytest.fixture
 def slack(engine, fake_slack, sandbox):
-    with httpx.Client(timeout=5) as http:
+    with http_client(timeout=60) as http:  # timeouts here only bound a hang
         services = SlackServices(
             engine=engine,
             cipher=TokenCipher(generate_key()),
@@ -93,6 +133,12 @@ def slack(engine, fake_slack, sandbox):
             clock=lambda: NOW,
         )
         client = web_client("xoxb-test", fake_slack.url)
-        app = create_app(services, signing_secret=SECRET, client=client)
+        listeners = TrackedExecutor()
+        app = create_app(
+            services, signing_secret=SECRET, client=client, listener_executor=listeners
+        )
         fake_slack.reset()  # Bolt checks the bot token with auth.test at start-up
-        yield SlackHarness(app, fake_slack, sandbox, services)
+        yield SlackHarness(app, fake_slack, sandbox, services, listeners)
+        # A listener still running would outlive its database, fakes and sandbox.
+        listeners.wait_idle()
+        listeners.shutdown()

@@ -18,7 +18,7 @@ def test_help_and_unknown_subcommands_answer_in_the_ack(slack):
     response = slack.command("frobnicate now")
     assert response.status == 200 and "I don't know `frobnicate`" in text_of(response)
     assert "/clarity status" in text_of(response)
-    time.sleep(0.2)
+    slack.settle()
     assert slack.fake.called("respond") == []  # nothing else happened
 
 
@@ -35,7 +35,7 @@ def test_metrics_lists_the_catalogue_by_category_in_the_ack(slack):
 def test_bad_or_stale_signatures_are_rejected_with_no_side_effect(slack, engine, kw):
     response = slack.command(f"connect {slack.sandbox.issue_token('shop')} Shop", **kw)
     assert response.status == 401
-    time.sleep(0.3)
+    slack.settle()
     assert slack.fake.calls == [] and slack.sandbox.calls == []
     with Session(engine) as session:
         assert session.exec(select(Source)).all() == []
@@ -79,7 +79,7 @@ def test_connect_with_a_rejected_token_keeps_nothing(slack, engine):
 def connect(slack, project="shop", label="Shop", team="T1"):
     before = len(slack.fake.called("respond"))
     slack.command(f"connect {slack.sandbox.issue_token(project)} {label}", team=team)
-    (*_, reply) = slack.fake.wait_for("respond", before + 1, timeout=15)
+    (*_, reply) = slack.fake.wait_for("respond", before + 1)
     assert "Connected" in reply.params["text"], reply.params
     return slack
 
@@ -207,7 +207,7 @@ def test_an_image_slack_is_still_processing_is_retried(slack):
     connect(slack)
     slack.fake.fail("chat.postMessage", "invalid_blocks", times=2)
     slack.command("chart sessions 7")
-    posts = slack.fake.wait_for("chat.postMessage", 3, timeout=10)
+    posts = slack.fake.wait_for("chat.postMessage", 3)
     assert len(posts) == 3 and slack.fake.called("files.completeUploadExternal")[0]
 
 
@@ -216,7 +216,7 @@ def test_slack_rate_limits_are_waited_out_with_retry_after(slack):
     slack.fake.rate_limit("chat.postMessage", retry_after=1)
     started = time.monotonic()
     slack.command("chart sessions 7")
-    slack.fake.wait_for("chat.postMessage", timeout=10)
+    slack.fake.wait_for("chat.postMessage")
     assert time.monotonic() - started >= 1.0
     assert [c.params["method"] for c in slack.fake.called("ratelimited")] == ["chat.postMessage"]
 

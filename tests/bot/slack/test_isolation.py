@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlmodel import Session, select
 
@@ -41,7 +39,7 @@ def test_a_command_from_workspace_b_never_touches_a(slack, engine, text):
                              channel="C1")  # fmt: skip
     assert response.status == 200
     slack.fake.wait_for("views.open" if text == "connect" else "respond", 1)
-    time.sleep(0.5)  # let any lazy listener finish
+    slack.settle()  # every lazy listener has finished: nothing more can happen
     seen = str(response.body) + str([c.params for c in slack.fake.calls[2:]])
     assert "Secret Shop" not in seen
     assert slack.fake.called("chat.postMessage") == [] and slack.fake.called("chat.update") == []

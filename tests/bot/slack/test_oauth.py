@@ -44,7 +44,7 @@ class Served:
     """The multi-workspace app behind waitress, and what a browser and Slack would send it."""
 
     def __init__(self, url: str, services: SlackServices, fake: FakeSlack) -> None:
-        self.http = httpx.Client(base_url=url, timeout=5)
+        self.http = httpx.Client(base_url=url, timeout=60)
         self.services, self.fake = services, fake
         self.installs = installation_store(services.engine, CLIENT_ID)
 
@@ -104,7 +104,7 @@ def flat(headers: dict[str, list[str]]) -> dict[str, str]:
 def served(engine, fake_slack):
     env = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
            "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake_slack.url}  # fmt: skip
-    with httpx.Client(timeout=5) as http:
+    with httpx.Client(timeout=60) as http:
         services = SlackServices(engine=engine, cipher=TokenCipher(generate_key()),
                                  clarity=ClarityClient(http=http, base_url="http://127.0.0.1:9"),
                                  clock=lambda: NOW)  # fmt: skip
@@ -117,7 +117,7 @@ def served(engine, fake_slack):
         yield client
         client.http.close()
         shutdown(server)
-        thread.join(timeout=5)
+        thread.join(timeout=60)
         assert not thread.is_alive()
 
 

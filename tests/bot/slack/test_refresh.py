@@ -38,7 +38,7 @@ def test_refresh_when_the_day_is_used_up_says_when_it_resets(slack, engine):
     connect(slack)
     for _ in range(5):
         slack.command("refresh")
-    replies = [c.params["text"] for c in slack.fake.wait_for("respond", 6, timeout=15)[1:]]
+    replies = [c.params["text"] for c in slack.fake.wait_for("respond", 6)[1:]]
     assert sum("live from Clarity" in r for r in replies) == 5
     slack.command("refresh")
     last = slack.responses(7)[-1]["text"]

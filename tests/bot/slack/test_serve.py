@@ -31,7 +31,7 @@ def served(slack, links):
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     shutdown(server)
-    thread.join(timeout=5)
+    thread.join(timeout=60)
     assert not thread.is_alive()
 
 
@@ -40,7 +40,7 @@ def flat(headers):
 
 
 def test_http_mode_serves_health_and_signed_commands(served):
-    with httpx.Client(base_url=served, timeout=5) as http:
+    with httpx.Client(base_url=served, timeout=60) as http:
         assert http.get("/healthz").text == "ok"
         body = urlencode({"team_id": "T1", "user_id": "U1", "command": "/clarity", "text": "help",
                           "channel_id": "C1", "response_url": "http://127.0.0.1:9/x"})  # fmt: skip
@@ -74,7 +74,7 @@ def test_one_click_unsubscribe_works_once_and_is_idempotent(served, slack, links
                               destination="a@example.com")  # fmt: skip
     sub = subscribe(services.engine, request, workspace_id=None, now=NOW)
     path = links.unsubscribe_url(sub.id).removeprefix("https://bot.example.com")
-    with httpx.Client(base_url=served, timeout=5) as http:
+    with httpx.Client(base_url=served, timeout=60) as http:
         page = http.get(path)  # a mail scanner following the link changes nothing
         assert page.status_code == 200 and 'method="post"' in page.text
         assert [s.id for s in list_subscriptions(services.engine)] == [sub.id]
