@@ -81,8 +81,10 @@ def test_rage_click_rate_above_two_percent(engine, rage, fires):
     assert counts == ({"fired": 1} if fires else {"clear": 1})
     if fires:
         (report,) = rec.reports
+        # a per-100 rate, so no % sign (issue 12): 30 rage clicks per 1,000 sessions is 3.0
         assert (
-            "Rage-click rate is 3.0 % over the last 7 days (limit: above 2.0 %)" in report.headline
+            "Rage clicks per 100 sessions is 3.0 over the last 7 days (limit: above 2.0)"
+            in report.headline
         )
         assert report.charts[0].png[:4] == b"\x89PNG"
     else:

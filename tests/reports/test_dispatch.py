@@ -268,7 +268,7 @@ def test_a_summary_is_written_when_asked_for(engine, history):
     assert (asked.summary, asked.summary_source) == (fake.answer, "ai")
     assert (plain.summary, plain.summary_source) == ("", "") and len(fake.requests) == 1
     sent = fake.requests[0]["json"]["messages"][1]["content"]
-    assert "Rage-click rate" in sent and "eyJ" not in sent  # facts only, never a token
+    assert "Rage clicks per 100 sessions" in sent and "eyJ" not in sent  # facts only, never a token
 
 
 def test_a_sender_that_breaks_mid_send_is_not_repeated_and_others_go_on(engine, history):

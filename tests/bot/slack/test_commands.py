@@ -178,7 +178,7 @@ def test_buttons_redraw_the_chart_in_place_without_quota(slack):
     assert styles["chart_90"] == "primary" and styles["chart_7"] is None
     press(slack, update, "chart_device")
     by_device = slack.fake.wait_for("chat.update", 2)[-1]
-    assert "Rage-click rate by device" in by_device.params["blocks"][0]["text"]["text"]
+    assert "Rage clicks per 100 sessions by device" in by_device.params["blocks"][0]["text"]["text"]
     assert "Daily" in str(by_device.params["blocks"][-1])
     assert slack.fake.called("chat.postMessage") == [message]  # no new messages
     assert len(slack.sandbox.calls) == 5

@@ -23,15 +23,21 @@ def test_refresh_is_a_live_look_that_is_not_stored(slack, engine):
 
 
 def test_refresh_is_refused_with_numbers_when_tonight_needs_the_calls(slack):
-    # 09:00 UTC is 23:00 in Kiritimati (UTC+14): tonight's snapshot runs at 10:00 UTC, today.
+    # 09:00 UTC is 23:00 in Kiritimati (UTC+14): tonight's snapshot runs at 10:00 UTC, today,
+    # and needs 5 of the 8 automatic calls; yesterday is past the 12-hour rule, so connecting
+    # spends nothing and 8 - 5 = 3 calls are left for live looks before the reset.
     slack.command("timezone Pacific/Kiritimati")
     slack.responses(1)
-    connect(slack)  # yesterday's snapshot: 5 of today's calls
+    connect(slack)
+    for _ in range(3):
+        slack.command("refresh")
+    replies = [c.params["text"] for c in slack.fake.wait_for("respond", 5)[2:]]
+    assert sum("live from Clarity" in r for r in replies) == 3
     slack.command("refresh")
-    reply = slack.responses(3)[-1]["text"]
-    assert "No live look now: 5 of 10 Clarity calls are used today" in reply
+    reply = slack.responses(6)[-1]["text"]
+    assert "No live look now: 3 of 10 Clarity calls are used today" in reply
     assert "tonight's snapshot still needs 5 of the 8" in reply and "00:00 UTC" in reply
-    assert len(slack.sandbox.calls) == 5  # nothing was spent
+    assert len(slack.sandbox.calls) == 3  # the refused one spent nothing
 
 
 def test_refresh_when_the_day_is_used_up_says_when_it_resets(slack, engine):
