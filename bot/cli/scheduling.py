@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import Any, Final
 
 import schedule
 
@@ -17,6 +17,7 @@ from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.ingest.scheduler import TickReport
 from store import runs
+from store.vocab import DeliveryStatus
 
 
 def register(commands: Any) -> None:
@@ -45,6 +46,9 @@ def register(commands: Any) -> None:
     log.set_defaults(handler=runs_command)
 
 
+TICK_FAILURES: Final = (DeliveryStatus.FAILED, DeliveryStatus.RETRYING, "error")
+
+
 def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run one tick and report it."""
     now = parse_now(args.now, rt.err)
@@ -53,6 +57,8 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     fired = rt.alerts().tick(now)
     _print_report(report, rt, as_json=args.json, deliveries=sent, alerts=fired)
     failed = any(not r.complete for r in report.results)
+    # A report that did not go out is a failure cron should see, as a missed snapshot is.
+    failed = failed or any(sent.get(state) for state in TICK_FAILURES)
     return 1 if failed else 0
 
 
