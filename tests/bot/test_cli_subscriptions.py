@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-
 SMTP = {"SMTP_URL": "smtp://127.0.0.1:2525", "MAIL_FROM": "bot@example.com"}
 
 
