@@ -83,7 +83,8 @@ def test_key_numbers_are_text_and_chart_type_is_at_least_11_px(tmp_path, width, 
     dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", *flags,
                           f"--window-size={width},2400", "--virtual-time-budget=3000",
                           "--dump-dom", page.as_uri()],
-                         check=True, capture_output=True, timeout=120, text=True).stdout  # fmt: skip
+                         check=True, capture_output=True, timeout=120,
+                         text=True).stdout  # fmt: skip
     # The six key numbers are text in the page, not pixels in a picture.
     values = re.findall(r'class="key"[^>]*>([^<]+)<', dom)
     assert len(values) == 6 and all(v.strip() and v.strip() != "—" for v in values), values
