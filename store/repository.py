@@ -11,7 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from store.errors import NotFoundError
-from store.models import MetricRow, RankedRow, RawResponse, Snapshot, Source, Workspace
+from store.models import (
+    AlertRule,
+    MetricRow,
+    RankedRow,
+    RawResponse,
+    Snapshot,
+    Source,
+    Subscription,
+    Workspace,
+)
 from store.vocab import SourceStatus
 
 DEFAULT_WORKSPACE = "default"
@@ -35,6 +44,36 @@ def ensure_workspace(*, session: Session, name: str) -> Workspace:
         # Another process created it between our read and write.
         workspace = session.exec(select(Workspace).where(Workspace.name == name)).one()
     return workspace
+
+
+def adopt_cli_workspace(*, session: Session, name: str) -> Workspace:
+    """The one Slack workspace of a single-workspace `serve`: the CLI's, unless it has its own.
+
+    A Slack workspace that already has projects of its own (connected before it shared the
+    CLI's) keeps them; otherwise Slack and the CLI see the same projects.
+    """
+    own = session.exec(select(Workspace).where(Workspace.name == name)).first()
+    if (
+        own is not None
+        and session.exec(select(Source.id).where(Source.workspace_id == own.id).limit(1)).first()
+        is not None
+    ):
+        return own
+    return default_workspace(session=session)
+
+
+def link_workspace(*, session: Session, name: str) -> tuple[Workspace, int]:
+    """Move the CLI's projects (with their reports and alerts) into workspace `name`."""
+    cli = default_workspace(session=session)
+    target = ensure_workspace(session=session, name=name)
+    moved = 0
+    for model in (Source, Subscription, AlertRule):
+        rows = session.exec(select(model).where(model.workspace_id == cli.id)).all()
+        for row in rows:
+            row.workspace_id = target.id or 0
+            session.add(row)
+        moved += len(rows) if model is Source else 0
+    return target, moved
 
 
 def get_workspace(*, session: Session, workspace_id: int) -> Workspace:

@@ -27,6 +27,7 @@ def test_quick_start_is_exactly_two_commands():
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n(.*?)```", quick, re.S)
     assert [b.strip() for b in blocks] == [
-        "python3 -m pip install . && claritybot demo",
-        "python3 -m pip install '.[test]' && python3 -m pytest",
+        "python3 -m venv .venv && . .venv/bin/activate && python3 -m pip install . "
+        "&& claritybot demo",
+        ". .venv/bin/activate && python3 -m pip install '.[test]' && python3 -m pytest",
     ]

@@ -7,6 +7,7 @@ SMTP server, Slack workspace or AI key is never touched by it.
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import closing
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from reports.history.catalogue import get_metric
 from reports.ingest import sources
 from reports.ingest.scheduler import TickReport
 from reports.ingest.snapshot import SnapshotResult
+from reports.notify import LogNotifier
 from reports.timezones import day_start, local_date, parse_timezone
 from store import repository
 from store.crypto import generate_key
 from store.db import session_scope
 from store.vocab import DestinationKind
+
+log = logging.getLogger(__name__)
 
 DEMO_LABEL: Final = "Demo shop (sandbox)"
 DEMO_OWNER: Final = "demo"  # the worker name on the demo's claims and deliveries
@@ -99,7 +103,20 @@ def demo_runtime(db_path: Path, key: str, clarity_url: str) -> Runtime:
         "CLARITY_TIMEOUT_SECONDS": "10",
         "CLARITYBOT_SECRET_KEY": key,
     }
-    return Runtime(environ=environ)
+    runtime = Runtime(environ=environ)
+    # The demo's story says what was lost and why; the same notice as a log line is noise.
+    runtime.notifier = StoryNotifier()
+    return runtime
+
+
+class StoryNotifier(LogNotifier):
+    """The demo's owner notices: at INFO, since the printed story already tells them."""
+
+    def day_lost(
+        self, source_id: int, label: str, day: date, groups: tuple[str, ...], reason: str
+    ) -> None:
+        """Record the gap at INFO (`LOG_LEVEL=INFO` shows it)."""
+        log.info("source %s (%s): %s lost for %s: %s", source_id, label, day, groups, reason)
 
 
 def _simulate(

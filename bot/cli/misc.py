@@ -48,16 +48,25 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
 
     slack = rt.settings.slack.for_serving()
     services = rt.slack_services()
+    # One workspace shares the CLI's projects: `sources add` shows in `/clarity status`.
+    services.single_workspace = not slack.multi_workspace
     # Email digests' one-click unsubscribe links land here (HTTP mode).
     unsubscribe = Unsubscribe(engine=rt.engine, links=rt.links, clock=rt.clock)
     if slack.multi_workspace:
         app = multi_workspace_app(services, slack)
     else:
         app = single_workspace_app(services, slack)
+
+    def announce(line: str) -> None:
+        rt.out.write(line + "\n")
+        rt.out.flush()
+
     if slack.app_token:
-        serve_socket_mode(app, slack.app_token)
+        serve_socket_mode(app, slack.app_token, announce)
     else:
-        serve_http(app, host=slack.host, port=slack.port, unsubscribe=unsubscribe)
+        serve_http(
+            app, host=slack.host, port=slack.port, unsubscribe=unsubscribe, announce=announce
+        )
     return 0
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import schedule
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +19,7 @@ from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.ingest.scheduler import Scheduler, TickReport
 from store import runs
+from store.vocab import DeliveryStatus
 
 if TYPE_CHECKING:  # imported lazily by the runtime: most commands need neither
     from reports.alerts.evaluate import AlertEvaluator
@@ -51,6 +52,9 @@ def register(commands: Any) -> None:
     log.set_defaults(handler=runs_command)
 
 
+TICK_FAILURES: Final = (DeliveryStatus.FAILED, DeliveryStatus.RETRYING, "error")
+
+
 def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run one tick and report it; exit 1 with one sentence when the database is away."""
     now = parse_now(args.now, rt.err)
@@ -63,6 +67,8 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
         return 1
     _print_report(report, rt, as_json=args.json, deliveries=sent, alerts=fired)
     failed = any(not r.complete for r in report.results)
+    # A report that did not go out is a failure cron should see, as a missed snapshot is.
+    failed = failed or any(sent.get(state) for state in TICK_FAILURES)
     return 1 if failed else 0
 
 

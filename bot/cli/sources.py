@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.cli import workspaces
 from bot.cli.runtime import Runtime
 from reports.errors import UsageError
 from reports.ingest import bulk as bulk_import
@@ -25,6 +26,9 @@ def register(commands: Any) -> None:
     add = sub.add_parser("add", help="connect a Clarity project; prints the new source id")
     add.add_argument("--label", required=True, help="a name people will recognise")
     add.add_argument("--token-file", required=True, help="file holding the API token, or -")
+    add.add_argument(
+        "--workspace", metavar="TEAM", help="a Slack team id (T0123…): the project shows there"
+    )
     add.set_defaults(handler=add_source)
 
     bulk = sub.add_parser("import", help="connect many projects from a CSV or JSON Lines file")
@@ -48,6 +52,7 @@ def register(commands: Any) -> None:
     rekey.add_argument("--token-file", required=True, help="file holding the API token, or -")
     rekey.set_defaults(handler=set_token)
 
+    workspaces.register(commands)
     tz = commands.add_parser("timezone", help="show or set the workspace timezone")
     tz.add_argument("name", nargs="?", help="an IANA name such as Europe/London")
     tz.set_defaults(handler=timezone)
@@ -67,8 +72,14 @@ def read_token_file(name: str, what: str = "token file") -> str:
 def add_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a new source and print its id (alone on stdout, for scripts)."""
     token = read_token_file(args.token_file)
+    workspace_id = workspaces.workspace_id_for(rt, args.workspace)
     source_id = sources.add_source(
-        rt.engine, cipher=rt.cipher, label=args.label, raw_token=token, now=rt.clock()
+        rt.engine,
+        cipher=rt.cipher,
+        label=args.label,
+        raw_token=token,
+        now=rt.clock(),
+        workspace_id=workspace_id,
     )
     rt.out.write(f"{source_id}\n")
     rt.err.write(

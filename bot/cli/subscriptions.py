@@ -10,7 +10,7 @@ from typing import Any
 from bot.cli.runtime import Runtime
 from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_weekday
-from reports.errors import UsageError
+from reports.errors import DeliveryError, UsageError
 from store import ledger
 from store.models import Delivery, Subscription
 from store.vocab import DestinationKind, Frequency
@@ -23,6 +23,13 @@ def register(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.add_argument("--all", action="store_true", help="include stopped ones")
     listing.set_defaults(handler=list_subscriptions)
+    actions = listing.add_subparsers(dest="action", metavar="ACTION")
+    send = actions.add_parser(
+        "send", help="send a subscription's current report now (the schedule is unchanged)"
+    )
+    send.add_argument("id", type=int)
+    send.add_argument("--to", help="another address, channel or folder of the same kind")
+    send.set_defaults(handler=send_command)
 
     stop = commands.add_parser("unsubscribe", help="stop a scheduled report (history is kept)")
     stop.add_argument("id", type=int)
@@ -84,6 +91,12 @@ def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
         )
         if v
     )
+    if kind == DestinationKind.EMAIL and rt.settings.smtp is None:
+        raise UsageError(
+            "Email is not set up, so this report could not be sent: set SMTP_URL (e.g. "
+            "smtp://mail.example.com:587), MAIL_FROM and, if your server needs them, "
+            "SMTP_USERNAME and SMTP_PASSWORD, then subscribe again."
+        )
     request = subs.NewSubscription(
         source_id=args.source,
         metrics=args.metric,
@@ -105,6 +118,21 @@ def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
         f"Subscription {sub.id}: {', '.join(sub.metrics)} to {subs.where(sub)}, "
         f"{subs.schedule_text(rt.engine, sub, now)}.\n"
     )
+    return 0
+
+
+def send_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Deliver a subscription's current report at once, without touching its ledger."""
+    from reports.delivery.sendnow import send_now
+
+    sub = subs.get_subscription(rt.engine, args.id)
+    try:
+        sent = send_now(rt.dispatcher(), sub, rt.clock(), args.to)
+    except DeliveryError as exc:
+        rt.err.write(f"claritybot: the test send of subscription {args.id} failed: {exc}\n")
+        return 1
+    where = subs.where(sub.model_copy(update={"destination": args.to})) if args.to else None
+    rt.out.write(f"Sent subscription {args.id}'s report to {where or subs.where(sub)} ({sent}).\n")
     return 0
 
 

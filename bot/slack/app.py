@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import shlex
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -14,8 +16,8 @@ from slack_sdk import WebClient
 
 from bot.slack import commands, scheduled
 from bot.slack import subscribe as subscribe_ui
-from bot.slack.calls import Call, Reply, safely
-from bot.slack.chartmsg import ACTION_PATTERN
+from bot.slack.calls import PICK_ACTION, Call, Reply, find_source, safely
+from bot.slack.chartmsg import ACTION_PATTERN, STALE_BUTTON
 from bot.slack.forms import (
     connect_view,
     open_subscribe_form,
@@ -30,6 +32,7 @@ from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import HELP, usage
 from reports.delivery import subscriptions
+from reports.errors import UsageError
 
 log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
@@ -86,6 +89,7 @@ def create_app(
     register_subscribe_form(app, services)
     register_buttons(app, services, pacer)
     register_home(app, services)
+    register_project_pick(app, services, pacer)
     if oauth_settings is not None:
         register_lifecycle(app, services)
     return app
@@ -116,7 +120,7 @@ SUBCOMMANDS: Final[dict[str, Callable[[Call], Reply]]] = {
     "sources": lambda c: commands.status(c.services, c.workspace),
     "timezone": lambda c: commands.timezone(c.services, c.workspace, c.rest),
     "disconnect": lambda c: commands.disconnect(c.services, c.workspace, c.rest),
-    "refresh": lambda c: commands.refresh(c.services, c.workspace, c.rest),
+    "refresh": lambda c: commands.refresh(c.services, c.workspace, c.rest, c.channel),
     "doctor": lambda c: commands.doctor(c.services, c.client, c.workspace, c.channel),
     "chart": lambda c: commands.chart(c.services, c.poster, c.workspace, c.channel, c.args),
     "subscribe": _subscribe,
@@ -155,7 +159,8 @@ def register_commands(app: App, services: SlackServices, pacer: Pacer) -> None:
     ) -> None:
         sub, args = split(command.get("text", ""))
         call = Call(services, client, Poster(client, pacer=pacer), context, command, args)
-        reply_with(respond, safely(sub, lambda: SUBCOMMANDS[sub](call)))
+        text = str(command.get("text", ""))
+        reply_with(respond, safely(sub, lambda: SUBCOMMANDS[sub](call), again=text))
 
     # Registered first: what the ack itself answers never starts a lazy listener (Bolt copies
     # the whole request for one, a third of the cost of a request).
@@ -181,6 +186,44 @@ def register_buttons(app: App, services: SlackServices, pacer: Pacer) -> None:
         reply_with(respond, reply)
 
     app.action(ACTION_PATTERN)(ack=ack_button, lazy=[work])
+
+
+def register_project_pick(app: App, services: SlackServices, pacer: Pacer) -> None:
+    """A project button: remember the channel's pick, then run the command again for it."""
+
+    def ack_pick(ack: Ack) -> None:
+        ack()
+
+    def work(
+        body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        def run() -> Reply:
+            sid, text = picked(body)
+            channel = str((body.get("channel") or {}).get("id", ""))
+            workspace = workspace_of(services, context)
+            find_source(services, workspace, str(sid))  # still this workspace's project?
+            services.remember(workspace, channel, sid)
+            sub, args = split(text)
+            if sub not in SUBCOMMANDS:
+                raise UsageError(STALE_BUTTON)
+            user = str((body.get("user") or {}).get("id", ""))
+            command = {"text": text, "user_id": user, "channel_id": channel}
+            command["trigger_id"] = str(body.get("trigger_id", ""))
+            call = Call(services, client, Poster(client, pacer=pacer), context, command, args)
+            return SUBCOMMANDS[sub](call)
+
+        reply_with(respond, safely("chart", run))
+
+    app.action(re.compile(rf"^{PICK_ACTION}_\d+$"))(ack=ack_pick, lazy=[work])
+
+
+def picked(body: dict[str, Any]) -> tuple[int, str]:
+    """The project id and the command text a project button carries."""
+    try:
+        data = json.loads(body["actions"][0]["value"])
+        return int(data["s"]), f"{data['c']} {int(data['s'])}"
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise UsageError(STALE_BUTTON) from None
 
 
 def _header(text: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Every handler takes the calling workspace's id and touches only that workspace's
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,8 +66,22 @@ class Call:
         return " ".join(self.args)
 
 
-def find_source(services: SlackServices, workspace_id: int, ref: str) -> Source:
-    """Resolve a project by id or label within this workspace; with one project, `ref` may be ""."""
+class ProjectChoice(UsageError):
+    """A command needs a project and there are several: the reply offers one button each."""
+
+    def __init__(self, choices: list[tuple[int, str]]) -> None:
+        names = ", ".join(f"`{sid}` {escape(label)}" for sid, label in choices)
+        super().__init__(f"Which project? Pick one below, or add its id or label: {names}.")
+        self.choices = choices
+
+
+def find_source(
+    services: SlackServices, workspace_id: int, ref: str, channel: str | None = None
+) -> Source:
+    """Resolve a project by id or label within this workspace; with one project, `ref` may be "".
+
+    With a `channel`, a project that channel picked before stands in for a missing `ref`.
+    """
     with session_scope(services.engine) as session:
         mine = list(repository.list_sources(session=session, workspace_id=workspace_id))
     if not mine:
@@ -74,18 +89,47 @@ def find_source(services: SlackServices, workspace_id: int, ref: str) -> Source:
     if not ref:
         if len(mine) == 1:
             return mine[0]
-        names = ", ".join(f"`{s.id}` {escape(s.label)}" for s in mine)
-        raise UsageError(f"Which project? Add its id or label: {names}.")
+        picked = services.remembered(workspace_id, channel) if channel else None
+        chosen = next((s for s in mine if picked is not None and s.id == picked), None)
+        if chosen is not None:
+            return chosen
+        raise ProjectChoice([(s.id or 0, s.label) for s in mine])
     for source in mine:
         if ref == str(source.id) or ref.lower() == source.label.lower():
             return source
     raise UsageError(f"No project {escape(ref)!r} here. `/clarity status` lists them.")
 
 
-def safely(action: str, run: Callable[[], Reply]) -> Reply:
-    """Turn our errors into a reply; anything unexpected is logged and reported plainly."""
+PICK_ACTION = "pick_project"
+
+
+def project_buttons(command: str, choices: list[tuple[int, str]]) -> list[dict[str, object]]:
+    """ "Which project?" with one button per project; a click runs `command` for it."""
+    buttons: list[dict[str, object]] = [
+        {
+            "type": "button",
+            "action_id": f"{PICK_ACTION}_{sid}",
+            "text": {"type": "plain_text", "text": label[:75] or f"Project {sid}"},
+            "value": json.dumps({"s": sid, "c": command[:1500]}, separators=(",", ":")),
+        }
+        for sid, label in choices[:25]
+    ]
+    text = "Which project? This channel will remember your pick."
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "actions", "elements": buttons},
+    ]
+
+
+def safely(action: str, run: Callable[[], Reply], again: str = "") -> Reply:
+    """Turn our errors into a reply; anything unexpected is logged and reported plainly.
+
+    `again` is the command's text: a project button runs it once more for the project picked.
+    """
     try:
         return run()
+    except ProjectChoice as exc:
+        return Reply(str(exc), project_buttons(again or action, exc.choices))
     except ClaritybotError as exc:
         return Reply(str(exc))
     except Exception:

@@ -133,7 +133,7 @@ def chart(
 ) -> Reply:
     """Draw a chart from stored history (no Clarity call) and post it with its buttons."""
     key, days, ref = parse_chart_args(args)
-    source = find_source(services, workspace_id, ref)
+    source = find_source(services, workspace_id, ref, channel)
     request = ChartRequest(source.id or 0, key, days)
     try:
         poster.post(channel, render(services, source, request))
@@ -158,9 +158,9 @@ def redraw(
     return Reply("")
 
 
-def refresh(services: SlackServices, workspace_id: int, ref: str) -> Reply:
+def refresh(services: SlackServices, workspace_id: int, ref: str, channel: str = "") -> Reply:
     """A live look at the last 24 h (one manual call), refused when tonight needs the calls."""
-    source = find_source(services, workspace_id, ref)
+    source = find_source(services, workspace_id, ref, channel)
     look = live_look(
         services.engine,
         client=services.clarity,

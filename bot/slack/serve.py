@@ -139,20 +139,25 @@ def shutdown(server: Any) -> None:
     server.trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values())])
 
 
-def serve_http(app: App, *, host: str, port: int, unsubscribe: Unsubscribe | None = None) -> None:
-    """Serve until interrupted."""
+def serve_http(
+    app: App,
+    *,
+    host: str,
+    port: int,
+    unsubscribe: Unsubscribe | None = None,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Serve until interrupted, saying once where (one plain line, not a log record)."""
     server = make_server(app, host=host, port=port, unsubscribe=unsubscribe)
-    log.warning(
-        "claritybot serve: listening on http://%s:%s (POST /slack/events)",
-        host,
-        server.effective_port,
-    )
+    announce(f"listening on http://{host}:{server.effective_port} (HTTP mode)")
     server.run()
 
 
-def serve_socket_mode(app: App, app_token: str) -> None:
+def serve_socket_mode(app: App, app_token: str, announce: Callable[[str], None] = print) -> None:
     """Connect out to Slack over a WebSocket: no public URL needed."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    log.warning("claritybot serve: connecting to Slack in Socket Mode")
-    SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+    # connect() then wait, rather than start(): start() prints Bolt's own banner.
+    SocketModeHandler(app, app_token).connect()  # type: ignore[no-untyped-call]
+    announce("connected (Socket Mode)")
+    threading.Event().wait()

@@ -26,6 +26,10 @@ class SlackServices:
     clock: Callable[[], datetime]
     policy: QuotaPolicy = field(default_factory=QuotaPolicy)
     charts: ChartMaker = field(default_factory=ChartMaker)
+    # One Slack workspace (a bot token or Socket Mode): it shares the CLI's projects.
+    single_workspace: bool = False
+    # The project each (workspace, channel) last picked with a button, while `serve` runs.
+    picked: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def workspace_id(self, team_id: str | None, enterprise_id: str | None = None) -> int:
         """Return our workspace for a Slack team (or Enterprise Grid org), creating it once."""
@@ -33,4 +37,14 @@ class SlackServices:
         if not key:
             raise ValueError("a Slack request without a team or enterprise id")
         with session_scope(self.engine) as session:
+            if self.single_workspace:
+                return repository.adopt_cli_workspace(session=session, name=f"slack:{key}").id or 0
             return repository.ensure_workspace(session=session, name=f"slack:{key}").id or 0
+
+    def remember(self, workspace_id: int, channel: str, source_id: int) -> None:
+        """Remember the project a channel picked, for its next commands without one."""
+        self.picked[(workspace_id, channel)] = source_id
+
+    def remembered(self, workspace_id: int, channel: str) -> int | None:
+        """The project this channel picked last, if any."""
+        return self.picked.get((workspace_id, channel))

@@ -7,6 +7,7 @@ mail) escapes it its own way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from typing import Final
 
 from reports.delivery.cadence import WINDOW_DAYS, Occurrence
 from reports.delivery.subscriptions import DIGEST
+from reports.delivery.tiles import Tile, digest_tiles
 from reports.history.catalogue import Metric, get_metric
 from reports.history.load import History
 from reports.history.query import Series
@@ -26,6 +28,7 @@ from reports.render.facts import compute, needs
 from store.models import Subscription
 from store.vocab import Frequency
 
+SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(])")
 SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
 TITLES: Final[dict[str, str]] = {
     Frequency.DAILY: "Daily report",
@@ -62,6 +65,17 @@ class Report:
     summary: str = ""  # written summary, when the subscription asks for one
     summary_source: str = ""  # a SummarySource, or "" without a summary
     thread: str = ""  # Slack: post as a reply in this thread (an alert that keeps holding)
+    tiles: tuple[Tile, ...] = ()  # the digest's key numbers as text (email)
+
+    @property
+    def summary_lines(self) -> list[str]:
+        """The written summary as short lines, one sentence each (for bullets)."""
+        return [line for line in SENTENCE_END.split(self.summary.strip()) if line]
+
+    @property
+    def email_charts(self) -> tuple[ReportChart, ...]:
+        """The pictures an email shows: the digest's numbers are its tiles, as text."""
+        return tuple(c for c in self.charts if not (self.tiles and c.key == DIGEST))
 
     @property
     def subject(self) -> str:
@@ -163,6 +177,7 @@ def compose(
         has_data,
         summary.text if summary else "",
         summary.source if summary else "",
+        tiles=digest_tiles(history) if DIGEST in sub.metrics else (),
     )
 
 

@@ -43,9 +43,15 @@ def build_message(
     """The digest as a MIME message, ready for SMTP or an outbox file."""
     domain = domain_of(mail_from)
     stem = f"s{report.subscription_id}.{report.period}"
-    cids = [f"chart{n}.{stem}@{domain}" for n in range(len(report.charts))]
+    charts = report.email_charts
+    cids = [f"chart{n}.{stem}@{domain}" for n in range(len(charts))]
     env = template_env()
-    context = {"report": report, "cids": cids, "unsubscribe_url": unsubscribe_url}
+    context = {
+        "report": report,
+        "charts": charts,
+        "cids": cids,
+        "unsubscribe_url": unsubscribe_url,
+    }
     msg = EmailMessage()
     msg["Subject"] = _header(report.subject)
     msg["From"], msg["To"] = mail_from, to
@@ -58,7 +64,7 @@ def build_message(
     msg.add_alternative(env.get_template("email/report.html").render(context), subtype="html")
     html = msg.get_payload()[1]  # type: ignore[index]
     assert isinstance(html, EmailMessage)
-    for n, (chart, cid) in enumerate(zip(report.charts, cids, strict=True)):
+    for n, (chart, cid) in enumerate(zip(charts, cids, strict=True)):
         html.add_related(
             chart.png,
             "image",

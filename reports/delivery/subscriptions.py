@@ -146,6 +146,24 @@ def list_subscriptions(
         return subs
 
 
+def get_subscription(
+    engine: Engine, subscription_id: int, *, workspace_id: int | None = None
+) -> Subscription:
+    """Return an active subscription (of this workspace, when given) or raise UsageError."""
+    with session_scope(engine) as session:
+        sub = session.get(Subscription, subscription_id)
+        if (
+            sub is None
+            or not sub.active
+            or (workspace_id is not None and sub.workspace_id != workspace_id)
+        ):
+            raise UsageError(
+                f"There is no active subscription {subscription_id} here (see the list of them)."
+            )
+        session.expunge(sub)
+        return sub
+
+
 def unsubscribe(
     engine: Engine, subscription_id: int, *, workspace_id: int | None, now: datetime
 ) -> Subscription:

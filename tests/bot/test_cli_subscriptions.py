@@ -4,8 +4,11 @@ import json
 
 import pytest
 
+SMTP = {"SMTP_URL": "smtp://127.0.0.1:2525", "MAIL_FROM": "bot@example.com"}
+
 
 def test_subscribe_list_and_unsubscribe(cli, source, tmp_path):
+    cli.environ |= SMTP
     args = ["--metric", "sessions", "--metric", "rage-click-rate", "--email", "ann@example.com",
             "--frequency", "weekly", "--weekday", "tue", "--at", "08:30",
             "--timezone", "Europe/Paris"]  # fmt: skip
@@ -36,6 +39,7 @@ def test_monthly_on_the_31st_and_an_outbox(cli, source, tmp_path):
 
 
 def test_bad_subscriptions_are_refused_plainly(cli, source):
+    cli.environ |= SMTP
     cases = [
         (["--metric", "sessionz", "--email", "a@b.co"], "Unknown metric 'sessionz'"),
         (["--metric", "sessions", "--email", "not-an-address"], "is not an email address"),
@@ -74,6 +78,7 @@ def test_alerts_add_list_remove(cli, source):
 
 @pytest.mark.parametrize("purge", [False, True])
 def test_removing_a_source_stops_its_reports_and_alerts(cli, source, purge):
+    cli.environ |= SMTP
     assert cli("subscribe", "--source", source, "--metric", "sessions", "--email", "a@b.co")[0] == 0
     assert cli("alerts", "add", "--source", source, "--metric", "sessions", "--below", "10",
                "--email", "a@b.co")[0] == 0  # fmt: skip

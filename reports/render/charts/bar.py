@@ -18,7 +18,7 @@ from reports.render.charts import style
 from reports.render.charts.alt import bar_alt_text
 
 SLOTS: Final = 10
-LABEL_CHARS: Final = 28
+LABEL_CHARS: Final = 20  # at 11 pt, what fits left of the bars in a 5 in figure
 
 
 class BarRenderer:
@@ -28,7 +28,7 @@ class BarRenderer:
         self._lock = threading.Lock()
         self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
         FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes((0.3, 0.08, 0.6, 0.72))
+        self.ax = self.figure.add_axes((0.37, 0.08, 0.5, 0.62))
         self._build_axes()
         self._build_texts()
 
@@ -70,7 +70,9 @@ class BarRenderer:
         self.title = fig.text(
             0.03, 0.915, "", fontsize=style.TITLE_SIZE, fontweight="bold", color=style.INK
         )
-        self.subtitle = fig.text(0.03, 0.855, "", fontsize=style.TEXT_SIZE, color=style.MUTED)
+        self.subtitle = fig.text(
+            0.03, 0.86, "", fontsize=style.TEXT_SIZE, color=style.MUTED, va="top", linespacing=1.2
+        )
         self.note = ax.text(
             0.5,
             0.5,
@@ -126,7 +128,8 @@ class BarRenderer:
         days = (result.end - result.start).days + 1
         span = f"{days} days" if days > 1 else "1 day"
         drawn = any(_change(metric.unit, r) for r in rows)
-        changes = f" · changes vs the {span} before" if drawn else ""
+        # on its own line: at 360 px the dates and the comparison do not fit on one
+        changes = f"\nchanges vs the {span} before" if drawn else ""
         self.subtitle.set_text(f"{where}{result.start:%-d %b} – {result.end:%-d %b %Y}{changes}")
         self.note.set_text("" if rows else "No data for this period yet")
 

@@ -32,7 +32,7 @@ class LineRenderer:
         self._lock = threading.Lock()
         self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
         FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes((0.085, 0.14, 0.87, 0.6))
+        self.ax = self.figure.add_axes((0.1, 0.17, 0.86, 0.5))
         self._build_axes()
         self._build_texts()
 
@@ -66,11 +66,13 @@ class LineRenderer:
         def text(x: float, y: float, size: int, **kw: Any) -> Any:
             return fig.text(x, y, "", fontsize=size, color=kw.pop("color", style.INK), **kw)
 
-        self.title = text(0.085, 0.915, style.TITLE_SIZE, fontweight="bold")
-        self.subtitle = text(0.085, 0.855, style.TEXT_SIZE, color=style.MUTED)
-        self.value = text(0.975, 0.895, style.BIG_SIZE, fontweight="bold", ha="right")
-        self.change = text(0.975, 0.83, style.TEXT_SIZE, ha="right")
-        self.legend = text(0.085, 0.03, style.SMALL_SIZE, color=style.MUTED)
+        # Three lines above the plot, each with the whole width: at 360 px wide there is no
+        # room for the subtitle and the change side by side.
+        self.title = text(0.02, 0.9, style.TITLE_SIZE, fontweight="bold")
+        self.value = text(0.98, 0.9, style.BIG_SIZE, fontweight="bold", ha="right")
+        self.subtitle = text(0.02, 0.81, style.TEXT_SIZE, color=style.MUTED)
+        self.change = text(0.02, 0.72, style.TEXT_SIZE)
+        self.legend = text(0.02, 0.015, style.SMALL_SIZE, color=style.MUTED)
         self.note = self.ax.text(
             0.5,
             0.5,
@@ -128,7 +130,9 @@ class LineRenderer:
         self.estimated.set_data(*_where(xs, ys, [p.estimated for p in points]))
         self.odd.set_data(*_where(xs, ys, [p.odd_length and not p.late for p in points]))
         self._labels = [_day_text(p.day, len(points)) for p in points]
-        step = 1 if len(points) <= 10 else 7 if len(points) <= 45 else 14
+        step = (
+            1 if len(points) <= 10 else 3 if len(points) <= 21 else 7 if len(points) <= 45 else 14
+        )
         last = len(points) - 1
         self.ax.xaxis.set_major_locator(FixedLocator(list(range(last % step, last + 1, step))))
         self.ax.set_xlim(-0.6, last + 0.6)

@@ -7,10 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-# 8 × 4.5 in at 200 dpi = 1600 × 900 px: twice the pixels Slack shows on a phone, so type and
-# lines stay sharp; the same pixels at a larger size in inches would make everything tiny.
-SIZE: Final = (8.0, 4.5)
-DPI: Final = 200
+# 5 × 2.8125 in at 320 dpi = 1600 × 900 px. The inches set how big type is next to the picture:
+# shown 360 px wide (a Slack preview, a 390 px phone's mail), a point is 360 / (5 × 72) = 1 px,
+# so the smallest type (11 pt) is 11 px there and larger everywhere else.
+SIZE: Final = (5.0, 2.8125)
+DPI: Final = 320
+NARROWEST_PX: Final = 360  # the narrowest a chart is shown: every text is ≥ 11 px there
 # PNG zlib level: 1 renders fastest; the files stay well under what Slack and mail accept.
 PNG_LEVEL: Final = 1
 
@@ -26,10 +28,15 @@ MUTED: Final = "#59636E"
 GRID: Final = "#D8DEE4"
 UP_GOOD, DOWN_BAD = GREEN, VERMILLION
 
-TITLE_SIZE: Final = 15
-BIG_SIZE: Final = 22
+TITLE_SIZE: Final = 13
+BIG_SIZE: Final = 16
 TEXT_SIZE: Final = 11
-SMALL_SIZE: Final = 9
+SMALL_SIZE: Final = 11
+
+
+def text_px(points: float, shown_px: float) -> float:
+    """How tall `points` of chart type is, in CSS px, when the chart is shown `shown_px` wide."""
+    return points / 72 * DPI * shown_px / (SIZE[0] * DPI)
 
 
 NEUTRAL_PCT: Final = 2.0  # a change within ±2 % is noise: grey, never good or bad news
