@@ -16,7 +16,7 @@ from bot.slack.services import SlackServices
 from reports.clarity.client import ClarityClient
 from store.crypto import TokenCipher, generate_key
 from store.models import Source, Workspace
-from tests.bot.slack.conftest import NOW, SECRET, SlackHarness
+from tests.bot.slack.conftest import NOW, SECRET, SlackHarness, TrackedExecutor
 
 KEY = generate_key()
 
@@ -39,11 +39,17 @@ def single(engine, fake_slack, sandbox):
             clock=lambda: NOW,
             single_workspace=True,
         )
+        listeners = TrackedExecutor()
         app = create_app(
-            services, signing_secret=SECRET, client=web_client("xoxb-t", fake_slack.url)
+            services,
+            signing_secret=SECRET,
+            client=web_client("xoxb-t", fake_slack.url),
+            listener_executor=listeners,
         )
         fake_slack.reset()
-        yield SlackHarness(app, fake_slack, sandbox, services)
+        yield SlackHarness(app, fake_slack, sandbox, services, listeners)
+        listeners.wait_idle()  # a listener still running would outlive its database and fakes
+        listeners.shutdown()
 
 
 def add_with_cli(single, db_url, tmp_path, label: str, *extra: str) -> int:
