@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.slack import commands, scheduled
 from bot.slack import subscribe as subscribe_ui
-from bot.slack.calls import Call, Reply, safely
+from bot.slack.calls import DATABASE_DOWN, Call, Reply, database_down, safely
 from bot.slack.chartmsg import ACTION_PATTERN
 from bot.slack.forms import (
     connect_view,
@@ -184,25 +184,42 @@ def _header(text: str) -> dict[str, Any]:
 
 
 def register_home(app: App, services: SlackServices) -> None:
-    """The App Home tab: the workspace's sources, quota and next runs."""
+    """The App Home tab: the workspace's sources, quota and next runs (an error view if down)."""
 
     @app.event("app_home_opened")
     def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") != "home":
             return
-        workspace = workspace_of(services, context)
-        items = statuses(services, workspace)
-        subs = subscriptions.list_subscriptions(services.engine, workspace_id=workspace)
-        lines = subscribe_ui.subscription_lines(services, subs) or [
-            "None yet: `/clarity subscribe`."
-        ]
-        view = {
-            "type": "home",
-            "blocks": [
-                _header("claritybot"),
-                *status_blocks(items)[:40],
-                _header("Subscriptions"),
-                {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
-            ],
-        }
-        client.views_publish(user_id=event["user"], view=view)
+        try:
+            blocks = home_blocks(services, workspace_of(services, context))
+        except Exception as exc:
+            if not database_down(exc):
+                log.exception("App Home failed")
+            blocks = [_header("claritybot"), _section(home_error(exc))]
+        client.views_publish(
+            user_id=str(event.get("user", "")), view={"type": "home", "blocks": blocks}
+        )
+
+
+def home_blocks(services: SlackServices, workspace: int) -> list[dict[str, Any]]:
+    """The App Home's blocks: statuses, then subscriptions."""
+    items = statuses(services, workspace)
+    subs = subscriptions.list_subscriptions(services.engine, workspace_id=workspace)
+    lines = subscribe_ui.subscription_lines(services, subs) or ["None yet: `/clarity subscribe`."]
+    return [
+        _header("claritybot"),
+        *status_blocks(items)[:40],
+        _header("Subscriptions"),
+        _section("\n".join(lines)),
+    ]
+
+
+def home_error(exc: Exception) -> str:
+    """What the App Home says when it cannot be drawn."""
+    if database_down(exc):
+        return DATABASE_DOWN
+    return "Something went wrong drawing this page. It was logged; try again in a minute."
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}

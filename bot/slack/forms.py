@@ -95,11 +95,14 @@ def register_views(app: App, services: SlackServices) -> None:
         except InvalidTokenError:
             return  # the form showed the error and stayed open
         user = body["user"]["id"]
-        workspace = workspace_of(services, context)
         reply = safely(
             "connect",
             lambda: commands.connect(
-                services, workspace, user, _field(view, "token"), _field(view, "label")
+                services,
+                workspace_of(services, context),
+                user,
+                _field(view, "token"),
+                _field(view, "label"),
             ),
         )
         client.chat_postMessage(channel=user, text=reply.text)
