@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import shlex
+import traceback
 from collections.abc import Callable
 from typing import Any, Final
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
@@ -29,6 +30,7 @@ from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import HELP, usage
 from reports.delivery import subscriptions
+from reports.errors import UsageError
 
 log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
@@ -37,6 +39,8 @@ ACK_ANSWERS: Final[dict[str, Callable[[], str]]] = {
     "help": lambda: HELP,
     "metrics": lambda: commands.metrics().text,
 }
+# What Bolt raises reading fields of the wrong type (`"team": "x"`, a timestamp of "abc").
+MALFORMED: Final = (AttributeError, TypeError, KeyError, ValueError, IndexError)
 ACKS: Final = {
     "chart": "Drawing the chart…",
     "connect": "Checking the token…",
@@ -76,6 +80,7 @@ def create_app(
         process_before_response=True,
         logger=log,
     )
+    app.error(on_error)
     pacer = Pacer()
     register_commands(app, services, pacer)
     register_views(app, services)
@@ -87,20 +92,51 @@ def create_app(
     return app
 
 
+def on_error(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """Bolt's own reading of a shape it did not expect is a 400 and one line; ours a 500."""
+    if response is None:
+        return None  # already acknowledged: nothing left to answer
+    if database_down(error):
+        log.warning("a Slack request found the database unavailable")
+        return BoltResponse(status=200, body=DATABASE_DOWN)
+    if isinstance(error, MALFORMED) and _raised_in_slack_libraries(error):
+        log.warning("refused a malformed Slack request (%s: %s)", type(error).__name__, error)
+        return BoltResponse(status=400, body="malformed request")
+    log.error("a Slack request failed", exc_info=error)
+    return BoltResponse(status=500, body="")
+
+
+def _raised_in_slack_libraries(error: Exception) -> bool:
+    """True when the innermost frame is Bolt's or slack-sdk's (reading the request), not ours."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = frames[-1].filename.replace("\\", "/") if frames else ""
+    return "/slack_bolt/" in where or "/slack_sdk/" in where
+
+
 def _connect(call: Call) -> Reply:
     """Connect with a token, or open the form (trigger ids last 3 s, so at once)."""
     if not call.args:
-        call.client.views_open(trigger_id=call.command["trigger_id"], view=connect_view())
+        call.client.views_open(trigger_id=_trigger(call), view=connect_view())
         return Reply("")
     token, label = call.args[0], " ".join(call.args[1:])
     return commands.connect(call.services, call.workspace, call.user, token, label)
+
+
+def _trigger(call: Call) -> str:
+    """The trigger id a form needs; Slack always sends one with a command."""
+    trigger = call.command.get("trigger_id")
+    if not isinstance(trigger, str) or not trigger:
+        raise UsageError(
+            "Slack sent no trigger for a form: type the words instead, see `/clarity help`."
+        )
+    return trigger
 
 
 def _subscribe(call: Call) -> Reply:
     """Subscribe from the inline words, or open the form."""
     services, client, workspace = call.services, call.client, call.workspace
     if not call.args:
-        trigger = call.command["trigger_id"]
+        trigger = _trigger(call)
         return open_subscribe_form(services, client, workspace, trigger, call.channel)
     return scheduled.subscribe(services, client, workspace, call.user, call.channel, call.args)
 

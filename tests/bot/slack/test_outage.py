@@ -48,9 +48,19 @@ def down(request, tmp_path, fake_slack, sandbox):
 
 
 @pytest.mark.parametrize(
-    "words", ["status", "chart sessions", "connect {token} Shop", "subscribe", "refresh", "alert list",
-              "unsubscribe", "timezone", "disconnect 1"],
-)  # fmt: skip
+    "words",
+    [
+        "status",
+        "chart sessions",
+        "connect {token} Shop",
+        "subscribe",
+        "refresh",
+        "alert list",
+        "unsubscribe",
+        "timezone",
+        "disconnect 1",
+    ],
+)
 def test_commands_say_the_database_is_unavailable(down, words, caplog):
     caplog.set_level(logging.DEBUG)
     response = down.command(words.format(token=down.sandbox.issue_token("shop")))
