@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.cli import alerts, charts, data, misc, scheduling, sources, subscriptions
+from bot.cli.redact import RedactSecrets
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
 from reports.settings import log_level
@@ -75,6 +76,7 @@ def _log_to(runtime: Runtime) -> logging.Handler:
     name = log_level(runtime.environ)
     handler = logging.StreamHandler(runtime.err)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())  # no token in any log line, slack-sdk's DEBUG included
     root = logging.getLogger()
     root.setLevel(getattr(logging, name, logging.WARNING))
     root.addHandler(handler)

@@ -89,7 +89,10 @@ def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
     from bot.slack.posting import web_client
 
     settings = oauth_settings(
-        services.engine, client_id=slack.client_id, client_secret=slack.client_secret
+        services.engine,
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        cipher=services.cipher,
     )
     # No token: nothing to check at start. The code exchange and each request's auth.test go
     # through this client, so they honour SLACK_API_URL too.

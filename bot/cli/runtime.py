@@ -190,7 +190,11 @@ class Runtime:
         from bot.slack.clients import WorkspaceClients
 
         return WorkspaceClients(
-            self.engine, api_url=slack.api_url, bot_token=slack.bot_token, client_id=slack.client_id
+            self.engine,
+            api_url=slack.api_url,
+            bot_token=slack.bot_token,
+            client_id=slack.client_id,
+            cipher=self.cipher if slack.client_id else None,  # OAuth tokens are stored encrypted
         )
 
     @cached_property
