@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -54,7 +55,8 @@ def main(
         runtime.clock = clock
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(runtime.err):  # usage errors go where ours go
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on bad flags
         return int(exc.code or 0)
     handler = _log_to(runtime)
