@@ -98,6 +98,12 @@ class SmtpSender:
             raise DeliveryError(
                 "The mail server rejected SMTP_USERNAME / SMTP_PASSWORD.", transient=False
             ) from None
+        except smtplib.SMTPNotSupportedError:  # login() on a server without AUTH
+            raise DeliveryError(
+                "The mail server does not support SMTP AUTH: unset SMTP_USERNAME and "
+                "SMTP_PASSWORD for it, or use a server that offers AUTH.",
+                transient=False,
+            ) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(
                 f"The mail server answered {exc.smtp_code}.", transient=400 <= exc.smtp_code < 500
