@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reports.errors import ConfigError
+from reports.textfmt import visible
 
 _PACKAGED = Path(__file__).with_name("_templates")  # put there by the wheel build (pyproject)
 _CHECKOUT = Path(__file__).resolve().parent.parent / "templates"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def templates_dir() -> Path:
@@ -24,9 +23,10 @@ def templates_dir() -> Path:
 
 
 def _finalize(value: Any) -> Any:
-    # Page titles and URLs come from websites: strip control characters so a hostile title
-    # cannot rewrite the terminal (ANSI escapes) in text output. HTML is autoescaped anyway.
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
+    # The one sink function for templates (HTML is then autoescaped): page titles and URLs come
+    # from websites, so control, bidi and zero-width characters go; an ANSI escape cannot
+    # rewrite the terminal, nor U+202E reverse a line.
+    return visible(value) if isinstance(value, str) else value
 
 
 def _num(value: Any, digits: int = 0) -> str:

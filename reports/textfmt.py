@@ -1,8 +1,22 @@
-"""Plain-text tables and number formats for terminal output."""
+"""Plain-text tables and number formats for terminal output, and untrusted text made inert."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Final
+
+# C0/C1 controls (but tab and newline), bidi overrides and isolates, zero-width characters and
+# the soft hyphen: none carries meaning in a title, URL or label, and they hide or reorder text.
+_INVISIBLE: Final = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str | None) -> str:
+    """Untrusted text with every control, bidi and zero-width character removed."""
+    return _INVISIBLE.sub("", text or "")
 
 
 def num(value: float | None, digits: int = 0, suffix: str = "") -> str:

@@ -51,9 +51,11 @@ class TokenCipher:
 
     def verify(self, message: str, signature: str) -> bool:
         """True when `signature` was made by `sign` with any configured key."""
+        # compare_digest refuses non-ASCII str: compare bytes, so any text is just "no".
+        given = (signature or "").encode("utf-8", "replace")
         return any(
             hmac.compare_digest(
-                hmac.new(k, message.encode(), "sha256").hexdigest()[:32], signature or ""
+                hmac.new(k, message.encode(), "sha256").hexdigest()[:32].encode(), given
             )
             for k in self._signing
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.cli import alerts, charts, data, misc, scheduling, sources, subscriptions
+from bot.cli.redact import RedactSecrets
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
 from reports.settings import log_level
@@ -53,7 +55,8 @@ def main(
         runtime.clock = clock
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(runtime.err):  # usage errors go where ours go
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on bad flags
         return int(exc.code or 0)
     handler = _log_to(runtime)
@@ -75,6 +78,7 @@ def _log_to(runtime: Runtime) -> logging.Handler:
     name = log_level(runtime.environ)
     handler = logging.StreamHandler(runtime.err)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())  # no token in any log line, slack-sdk's DEBUG included
     root = logging.getLogger()
     root.setLevel(getattr(logging, name, logging.WARNING))
     root.addHandler(handler)

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from bot.cli.numbers import ID, bounded_float, bounded_int
 from bot.cli.runtime import Runtime
 from reports.alerts import rules as alerts
 from reports.alerts.rules import RuleSpec, describe
@@ -13,6 +14,8 @@ from reports.errors import UsageError
 from reports.history.catalogue import get_metric
 from store.models import AlertRule
 from store.vocab import Condition, DestinationKind
+
+THRESHOLD = bounded_float(-1e12, 1e12)  # a metric value or rate: finite
 
 
 def register(commands: Any) -> None:
@@ -24,23 +27,25 @@ def register(commands: Any) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=list_command)
     remove = sub.add_parser("remove", help="stop a rule")
-    remove.add_argument("id", type=int)
+    remove.add_argument("id", type=ID)
     remove.set_defaults(handler=remove_command)
 
 
 def _register_add(sub: Any) -> None:
     """`alerts add`: what is watched, when it fires, where it is told."""
     add = sub.add_parser("add", help="a rule checked after each night's snapshot")
-    add.add_argument("--source", type=int, required=True)
+    add.add_argument("--source", type=ID, required=True)
     add.add_argument("--metric", required=True, metavar="KEY")
     _add_condition(add)
     add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
-    add.add_argument("--days", type=int, default=7, help="window in days (7)")
-    add.add_argument("--weeks", type=int, default=4, help="--anomaly: weeks to compare (4)")
+    add.add_argument("--days", type=bounded_int(1, 90), default=7, help="window in days (7)")
+    add.add_argument(
+        "--weeks", type=bounded_int(2, 12), default=4, help="--anomaly: weeks to compare (4)"
+    )
     add.add_argument("--page", metavar="URL", help="one page instead of the whole site")
     add.add_argument(
         "--min-sessions",
-        type=int,
+        type=bounded_int(0, 10**9),
         default=200,
         help="no verdict on less traffic than this in the window (200)",
     )
@@ -51,17 +56,17 @@ def _register_add(sub: Any) -> None:
 def _add_condition(add: argparse.ArgumentParser) -> None:
     """Exactly one condition: above, below, change or anomaly."""
     when = add.add_mutually_exclusive_group(required=True)
-    when.add_argument("--above", type=float, metavar="X", help="fires above X (rates in %%)")
-    when.add_argument("--below", type=float, metavar="X", help="fires below X")
+    when.add_argument("--above", type=THRESHOLD, metavar="X", help="fires above X (rates in %%)")
+    when.add_argument("--below", type=THRESHOLD, metavar="X", help="fires below X")
     when.add_argument(
         "--change",
-        type=float,
+        type=bounded_float(-100_000, 100_000),
         metavar="PCT",
         help="fires when the window moves PCT %% on the one before",
     )
     when.add_argument(
         "--anomaly",
-        type=float,
+        type=bounded_float(0.01, 100_000),
         metavar="PCT",
         help="fires when a day is PCT %% off the same weekday's average",
     )
@@ -76,7 +81,7 @@ def _add_telling(add: argparse.ArgumentParser) -> None:
     tell = add.add_mutually_exclusive_group()
     tell.add_argument(
         "--cooldown",
-        type=int,
+        type=bounded_int(1, 24 * 366),
         default=24,
         metavar="HOURS",
         help="while it holds, tell again after this long (24)",

@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.history.catalogue import CATALOGUE, by_category, get_metric
 from reports.history.query import Aggregate, Breakdown, Series
 from store import repository
 from store.db import session_scope
+
+DAYS = bounded_int(1, 3660)
 
 
 def register(commands: Any) -> None:
@@ -22,19 +25,19 @@ def register(commands: Any) -> None:
     listing.set_defaults(handler=metrics_command)
 
     metric = commands.add_parser("metric", help="print a metric's daily series or breakdown")
-    metric.add_argument("--source", type=int, required=True, help="source id")
+    metric.add_argument("--source", type=ID, required=True, help="source id")
     metric.add_argument("--metric", required=True, help="a key from `claritybot metrics`")
-    metric.add_argument("--days", type=int, default=30, help="days up to yesterday (default 30)")
+    metric.add_argument("--days", type=DAYS, default=30, help="days up to yesterday (default 30)")
     metric.add_argument("--json", action="store_true", help="machine-readable output")
     metric.add_argument("--now", help="pretend it is this ISO 8601 time (default: now)")
     metric.set_defaults(handler=metric_command)
 
     chart = commands.add_parser("chart", help="render a metric (or the digest) to a PNG")
-    chart.add_argument("--source", type=int, required=True, help="source id")
+    chart.add_argument("--source", type=ID, required=True, help="source id")
     which = chart.add_mutually_exclusive_group(required=True)
     which.add_argument("--metric", help="a key from `claritybot metrics`")
     which.add_argument("--digest", action="store_true", help="the key metrics on one figure")
-    chart.add_argument("--days", type=int, default=30, help="days up to yesterday (default 30)")
+    chart.add_argument("--days", type=DAYS, default=30, help="days up to yesterday (default 30)")
     chart.add_argument("--out", required=True, help="PNG file to write")
     chart.add_argument("--now", help="pretend it is this ISO 8601 time (default: now)")
     chart.set_defaults(handler=chart_command)

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any, Final
 
+from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.history.export import FORMATS, export_records, write_csv, write_jsonl
@@ -28,19 +29,19 @@ _STATUS_TEXT = {
 def register(commands: Any) -> None:
     """Add the snapshot, export and quota subcommands."""
     snap = commands.add_parser("snapshot", help="snapshot yesterday for a source, now")
-    snap.add_argument("--source", type=int, required=True, help="source id")
+    snap.add_argument("--source", type=ID, required=True, help="source id")
     snap.add_argument("--now", help="pretend it is this ISO 8601 time (default: now)")
     snap.add_argument("--json", action="store_true", help="machine-readable output")
     snap.set_defaults(handler=snapshot)
 
     export = commands.add_parser("export", help="print every stored row of a source")
-    export.add_argument("--source", type=int, required=True, help="source id")
-    export.add_argument("--days", type=int, help="only the last N local days")
+    export.add_argument("--source", type=ID, required=True, help="source id")
+    export.add_argument("--days", type=bounded_int(1, 36_600), help="only the last N local days")
     export.add_argument("--format", choices=FORMATS, default="jsonl")
     export.set_defaults(handler=export_rows)
 
     usage = commands.add_parser("quota", help="Clarity calls used and left today")
-    usage.add_argument("--source", type=int, required=True, help="source id")
+    usage.add_argument("--source", type=ID, required=True, help="source id")
     usage.add_argument("--now", help="pretend it is this ISO 8601 time (default: now)")
     usage.add_argument("--json", action="store_true", help="machine-readable output")
     usage.set_defaults(handler=show_quota)

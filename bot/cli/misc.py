@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli.numbers import bounded_int
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, UsageError
 from reports.settings import SlackSettings
@@ -22,7 +23,9 @@ if TYPE_CHECKING:  # the Slack stack loads only for `serve`, like the imports in
 def register(commands: Any) -> None:
     """Add the demo, keygen, migrate and sandbox subcommands."""
     demo = commands.add_parser("demo", help="sandbox + SQLite + N simulated days, then a summary")
-    demo.add_argument("--days", type=int, default=14, help="simulated days (default 14)")
+    demo.add_argument(
+        "--days", type=bounded_int(1, 400), default=14, help="simulated days (default 14)"
+    )
     demo.add_argument("--out", default="claritybot-demo", help="folder for the demo's files")
     demo.add_argument("--timezone", default="Europe/London", help="demo workspace timezone")
     demo.set_defaults(handler=demo_command)
@@ -34,7 +37,7 @@ def register(commands: Any) -> None:
     migrate.set_defaults(handler=migrate_command)
 
     sandbox = commands.add_parser("sandbox", help="run the built-in Clarity sandbox server")
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--port", type=bounded_int(0, 65535), default=8765)
     sandbox.set_defaults(handler=sandbox_command)
 
     serve = commands.add_parser("serve", help="run the Slack app (HTTP or Socket Mode)")
@@ -97,7 +100,10 @@ def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
     from bot.slack.posting import web_client
 
     settings = oauth_settings(
-        services.engine, client_id=slack.client_id, client_secret=slack.client_secret
+        services.engine,
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        cipher=services.cipher,
     )
     # No token: nothing to check at start. The code exchange and each request's auth.test go
     # through this client, so they honour SLACK_API_URL too.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import httpx
 from sqlalchemy import Engine
@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the d
     from reports.render.charts import ChartMaker
 
 
+NOW_RANGE: Final = (2000, 2199)
+
+
 def parse_now(text: str | None, err: TextIO) -> datetime:
     """Parse --now; a value without an offset is taken as UTC, and the user is told so."""
     if text is None:
@@ -49,7 +52,13 @@ def parse_now(text: str | None, err: TextIO) -> datetime:
     if value.tzinfo is None:
         err.write(f"note: --now {text} has no UTC offset; taking it as UTC.\n")
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    value = value.astimezone(UTC)
+    # Dates near year 9999 overflow as soon as a day is added; no run is meant for them.
+    if not NOW_RANGE[0] <= value.year <= NOW_RANGE[1]:
+        raise UsageError(
+            f"--now must be between the years {NOW_RANGE[0]} and {NOW_RANGE[1]}, not {text!r}."
+        )
+    return value
 
 
 @dataclass
@@ -205,7 +214,11 @@ class Runtime:
         from bot.slack.clients import WorkspaceClients
 
         return WorkspaceClients(
-            self.engine, api_url=slack.api_url, bot_token=slack.bot_token, client_id=slack.client_id
+            self.engine,
+            api_url=slack.api_url,
+            bot_token=slack.bot_token,
+            client_id=slack.client_id,
+            cipher=self.cipher if slack.client_id else None,  # OAuth tokens are stored encrypted
         )
 
     @cached_property

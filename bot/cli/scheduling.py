@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import schedule
 from sqlalchemy.exc import DBAPIError
 
+from bot.cli.numbers import bounded_float, bounded_int
 from bot.cli.outage import Outage, describe
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
@@ -34,15 +35,24 @@ def register(commands: Any) -> None:
     tick.set_defaults(handler=tick_command)
 
     worker = commands.add_parser("worker", help="tick about once a minute until stopped")
-    worker.add_argument("--interval", type=float, default=60.0, help="seconds between ticks")
+    worker.add_argument(
+        "--interval", type=bounded_float(0.001, 86_400), default=60.0, help="seconds between ticks"
+    )
     worker.add_argument("--now", help="simulation: start the clock at this ISO 8601 time")
     worker.add_argument(
-        "--speed", type=float, default=1.0, help="simulation: clock seconds per real second"
+        "--speed",
+        type=bounded_float(0.001, 1_000_000),
+        default=1.0,
+        help="simulation: clock seconds per real second",
     )
     worker.add_argument(
-        "--wall-start", type=float, help="simulation: the Unix time at which the clock read --now"
+        "--wall-start",
+        type=bounded_float(0, 1e11),
+        help="simulation: the Unix time at which the clock read --now",
     )
-    worker.add_argument("--max-ticks", type=int, help="stop after this many ticks")
+    worker.add_argument(
+        "--max-ticks", type=bounded_int(1, 10**9), help="stop after this many ticks"
+    )
     worker.set_defaults(handler=worker_command)
 
     log = commands.add_parser("runs", help="recent snapshot attempts, gaps and recoveries")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import workspaces
+from bot.cli.numbers import ID
 from bot.cli.runtime import Runtime
 from reports.errors import UsageError
 from reports.ingest import bulk as bulk_import
@@ -43,12 +44,12 @@ def register(commands: Any) -> None:
     listing.set_defaults(handler=list_sources)
 
     remove = sub.add_parser("remove", help="forget a source's token (history is kept)")
-    remove.add_argument("id", type=int)
+    remove.add_argument("id", type=ID)
     remove.add_argument("--purge", action="store_true", help="also delete its stored history")
     remove.set_defaults(handler=remove_source)
 
     rekey = sub.add_parser("set-token", help="replace a source's token and enable it again")
-    rekey.add_argument("id", type=int)
+    rekey.add_argument("id", type=ID)
     rekey.add_argument("--token-file", required=True, help="file holding the API token, or -")
     rekey.set_defaults(handler=set_token)
 

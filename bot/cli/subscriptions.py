@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime
 from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_weekday
@@ -32,23 +33,23 @@ def register(commands: Any) -> None:
     send.set_defaults(handler=send_command)
 
     stop = commands.add_parser("unsubscribe", help="stop a scheduled report (history is kept)")
-    stop.add_argument("id", type=int)
+    stop.add_argument("id", type=ID)
     stop.set_defaults(handler=unsubscribe)
 
     sent = commands.add_parser("deliveries", help="the delivery ledger: sent, retrying, failed")
     sent.add_argument("--json", action="store_true", help="machine-readable output")
-    sent.add_argument("--limit", type=int, default=50)
+    sent.add_argument("--limit", type=bounded_int(1, 100_000), default=50)
     sent.add_argument(
         "action", nargs="?", choices=["retry"], help="retry ID: send a failed one again"
     )
-    sent.add_argument("id", nargs="?", type=int, help="the delivery to retry (from the list)")
+    sent.add_argument("id", nargs="?", type=ID, help="the delivery to retry (from the list)")
     sent.set_defaults(handler=deliveries)
 
 
 def _register_subscribe(commands: Any) -> None:
     """`subscribe`: what, where to, and when."""
     add = commands.add_parser("subscribe", help="send a report on a schedule; prints its id")
-    add.add_argument("--source", type=int, required=True, help="source id")
+    add.add_argument("--source", type=ID, required=True, help="source id")
     add.add_argument(
         "--metric",
         action="append",
@@ -66,7 +67,7 @@ def _register_subscribe(commands: Any) -> None:
     add.add_argument("--weekday", default="monday", help="weekly: the day it goes out (monday)")
     add.add_argument(
         "--day",
-        type=int,
+        type=bounded_int(1, 31),
         default=1,
         metavar="N",
         help="monthly: the day of the month (31: the last day)",

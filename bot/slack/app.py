@@ -6,17 +6,26 @@ import json
 import logging
 import re
 import shlex
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, Final
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.slack import commands, scheduled
 from bot.slack import subscribe as subscribe_ui
-from bot.slack.calls import PICK_ACTION, Call, Reply, find_source, safely
+from bot.slack.calls import (
+    DATABASE_DOWN,
+    PICK_ACTION,
+    Call,
+    Reply,
+    database_down,
+    find_source,
+    safely,
+)
 from bot.slack.chartmsg import ACTION_PATTERN, STALE_BUTTON
 from bot.slack.forms import (
     connect_view,
@@ -41,6 +50,8 @@ ACK_ANSWERS: Final[dict[str, Callable[[], str]]] = {
     "help": lambda: HELP,
     "metrics": lambda: commands.metrics().text,
 }
+# What Bolt raises reading fields of the wrong type (`"team": "x"`, a timestamp of "abc").
+MALFORMED: Final = (AttributeError, TypeError, KeyError, ValueError, IndexError)
 ACKS: Final = {
     "chart": "Drawing the chart…",
     "connect": "Checking the token…",
@@ -83,6 +94,7 @@ def create_app(
         logger=log,
         listener_executor=listener_executor,
     )
+    app.error(on_error)
     pacer = Pacer()
     register_commands(app, services, pacer)
     register_views(app, services)
@@ -95,20 +107,51 @@ def create_app(
     return app
 
 
+def on_error(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """Bolt's own reading of a shape it did not expect is a 400 and one line; ours a 500."""
+    if response is None:
+        return None  # already acknowledged: nothing left to answer
+    if database_down(error):
+        log.warning("a Slack request found the database unavailable")
+        return BoltResponse(status=200, body=DATABASE_DOWN)
+    if isinstance(error, MALFORMED) and _raised_in_slack_libraries(error):
+        log.warning("refused a malformed Slack request (%s: %s)", type(error).__name__, error)
+        return BoltResponse(status=400, body="malformed request")
+    log.error("a Slack request failed", exc_info=error)
+    return BoltResponse(status=500, body="")
+
+
+def _raised_in_slack_libraries(error: Exception) -> bool:
+    """True when the innermost frame is Bolt's or slack-sdk's (reading the request), not ours."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = frames[-1].filename.replace("\\", "/") if frames else ""
+    return "/slack_bolt/" in where or "/slack_sdk/" in where
+
+
 def _connect(call: Call) -> Reply:
     """Connect with a token, or open the form (trigger ids last 3 s, so at once)."""
     if not call.args:
-        call.client.views_open(trigger_id=call.command["trigger_id"], view=connect_view())
+        call.client.views_open(trigger_id=_trigger(call), view=connect_view())
         return Reply("")
     token, label = call.args[0], " ".join(call.args[1:])
     return commands.connect(call.services, call.workspace, call.user, token, label)
+
+
+def _trigger(call: Call) -> str:
+    """The trigger id a form needs; Slack always sends one with a command."""
+    trigger = call.command.get("trigger_id")
+    if not isinstance(trigger, str) or not trigger:
+        raise UsageError(
+            "Slack sent no trigger for a form: type the words instead, see `/clarity help`."
+        )
+    return trigger
 
 
 def _subscribe(call: Call) -> Reply:
     """Subscribe from the inline words, or open the form."""
     services, client, workspace = call.services, call.client, call.workspace
     if not call.args:
-        trigger = call.command["trigger_id"]
+        trigger = _trigger(call)
         return open_subscribe_form(services, client, workspace, trigger, call.channel)
     return scheduled.subscribe(services, client, workspace, call.user, call.channel, call.args)
 
@@ -231,25 +274,42 @@ def _header(text: str) -> dict[str, Any]:
 
 
 def register_home(app: App, services: SlackServices) -> None:
-    """The App Home tab: the workspace's sources, quota and next runs."""
+    """The App Home tab: the workspace's sources, quota and next runs (an error view if down)."""
 
     @app.event("app_home_opened")
     def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab") != "home":
             return
-        workspace = workspace_of(services, context)
-        items = statuses(services, workspace)
-        subs = subscriptions.list_subscriptions(services.engine, workspace_id=workspace)
-        lines = subscribe_ui.subscription_lines(services, subs) or [
-            "None yet: `/clarity subscribe`."
-        ]
-        view = {
-            "type": "home",
-            "blocks": [
-                _header("claritybot"),
-                *status_blocks(items)[:40],
-                _header("Subscriptions"),
-                {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
-            ],
-        }
-        client.views_publish(user_id=event["user"], view=view)
+        try:
+            blocks = home_blocks(services, workspace_of(services, context))
+        except Exception as exc:
+            if not database_down(exc):
+                log.exception("App Home failed")
+            blocks = [_header("claritybot"), _section(home_error(exc))]
+        client.views_publish(
+            user_id=str(event.get("user", "")), view={"type": "home", "blocks": blocks}
+        )
+
+
+def home_blocks(services: SlackServices, workspace: int) -> list[dict[str, Any]]:
+    """The App Home's blocks: statuses, then subscriptions."""
+    items = statuses(services, workspace)
+    subs = subscriptions.list_subscriptions(services.engine, workspace_id=workspace)
+    lines = subscribe_ui.subscription_lines(services, subs) or ["None yet: `/clarity subscribe`."]
+    return [
+        _header("claritybot"),
+        *status_blocks(items)[:40],
+        _header("Subscriptions"),
+        _section("\n".join(lines)),
+    ]
+
+
+def home_error(exc: Exception) -> str:
+    """What the App Home says when it cannot be drawn."""
+    if database_down(exc):
+        return DATABASE_DOWN
+    return "Something went wrong drawing this page. It was logged; try again in a minute."
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}

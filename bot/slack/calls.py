@@ -10,10 +10,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.slack.posting import Poster
 from bot.slack.services import SlackServices
@@ -24,6 +25,7 @@ from store.db import session_scope
 from store.models import Source
 
 log = logging.getLogger(__name__)
+DATABASE_DOWN: Final = "The database is unavailable, try again in a minute."
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,23 @@ def safely(action: str, run: Callable[[], Reply], again: str = "") -> Reply:
         return Reply(str(exc), project_buttons(again or action, exc.choices))
     except ClaritybotError as exc:
         return Reply(str(exc))
-    except Exception:
+    except Exception as exc:
+        if database_down(exc):
+            log.warning("/clarity %s: the database is unavailable (%s)", action, _first_line(exc))
+            return Reply(DATABASE_DOWN)
         log.exception("/clarity %s failed", action)
         return Reply(
             f"Something went wrong with `/clarity {action}`. It was logged; try again, "
             "or `/clarity status` to see where things stand."
         )
+
+
+def database_down(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be reached (not that a query was wrong)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

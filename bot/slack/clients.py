@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.slack.posting import web_client
+from store.crypto import TokenCipher
 from store.models import Workspace
 
 
@@ -26,8 +27,11 @@ class WorkspaceClients:
         api_url: str,
         bot_token: str | None = None,
         client_id: str | None = None,
+        cipher: TokenCipher | None = None,
     ) -> None:
-        self.engine, self.api_url = engine, api_url
+        if client_id and cipher is None:
+            raise ValueError("OAuth installs keep their tokens encrypted: pass the cipher")
+        self.engine, self.api_url, self.cipher = engine, api_url, cipher
         self.bot_token, self.client_id = bot_token or None, client_id or None
 
     @cached_property
@@ -38,7 +42,7 @@ class WorkspaceClients:
         """The client for one of our workspaces ("slack:T…"), or None if it has no install."""
         if self._single is not None:
             return self._single
-        if self.client_id is None:
+        if self.client_id is None or self.cipher is None:
             return None
         with Session(self.engine) as session:
             workspace = session.get(Workspace, workspace_id)
@@ -47,7 +51,7 @@ class WorkspaceClients:
         from bot.slack.oauth import installation_store
 
         key = workspace.name.removeprefix("slack:")
-        store = installation_store(self.engine, self.client_id)
+        store = installation_store(self.engine, self.client_id, self.cipher)
         # Our workspace is keyed by team id, or by the org id for an Enterprise Grid install.
         bot = store.find_bot(enterprise_id=None, team_id=key) or store.find_bot(
             enterprise_id=key, team_id=None, is_enterprise_install=True

@@ -25,7 +25,8 @@ TRANSIENT: Final = frozenset(
 def report_post(report: Report, sub: Subscription) -> ChartPost:
     """The message of one report (text escaped for mrkdwn: labels come from people)."""
     head = (
-        f"*{escape(report.source_label)}* · {report.title} · {report.period_label}\n"
+        f"*{escape(report.source_label)}* · {escape(report.title)} · "
+        f"{escape(report.period_label)}\n"
         f"{escape(report.headline)}"
     )
     notes = "".join(f"\n> {escape(n)}" for n in report.notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -20,6 +21,8 @@ from store.vocab import DestinationKind
 
 CONNECT_VIEW: Final = "clarity_connect"
 
+log = logging.getLogger(__name__)
+
 
 def workspace_of(services: SlackServices, context: BoltContext) -> int:
     """Our workspace id for the Slack team a request came from."""
@@ -27,14 +30,21 @@ def workspace_of(services: SlackServices, context: BoltContext) -> int:
 
 
 def reply_with(respond: Respond, reply: Reply) -> None:
-    """Answer the person privately (nothing when the reply is empty)."""
-    if reply.text or reply.blocks:
+    """Answer the person privately (nothing when the reply is empty or cannot be sent)."""
+    if not (reply.text or reply.blocks):
+        return
+    if not respond.response_url:  # a payload without one: there is nobody to answer
+        log.info("no response_url to answer with")
+        return
+    try:
         respond(
             text=reply.text or " ",
             blocks=reply.blocks,
             response_type="ephemeral",
             replace_original=False,
         )
+    except OSError as exc:  # Slack's response_url did not answer: nothing else to do
+        log.warning("could not answer on the response_url (%s)", type(exc).__name__)
 
 
 def _input(
@@ -95,11 +105,14 @@ def register_views(app: App, services: SlackServices) -> None:
         except InvalidTokenError:
             return  # the form showed the error and stayed open
         user = body["user"]["id"]
-        workspace = workspace_of(services, context)
         reply = safely(
             "connect",
             lambda: commands.connect(
-                services, workspace, user, _field(view, "token"), _field(view, "label")
+                services,
+                workspace_of(services, context),
+                user,
+                _field(view, "token"),
+                _field(view, "label"),
             ),
         )
         client.chat_postMessage(channel=user, text=reply.text)

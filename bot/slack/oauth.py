@@ -8,13 +8,14 @@ from typing import Any, Final
 from slack_bolt import App, BoltContext
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import InstallationStore
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.slack.installs import EncryptedInstallationStore
 from bot.slack.services import SlackServices
 from store import repository
+from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import Subscription
 from store.vocab import SourceStatus
@@ -39,12 +40,16 @@ STATE_SECONDS: Final = 600
 UNINSTALLED: Final = "the Slack app was uninstalled from this workspace; history kept"
 
 
-def installation_store(engine: Engine, client_id: str) -> SQLAlchemyInstallationStore:
-    """slack-sdk's store on our engine (tables created by migration 0004, not by slack-sdk)."""
-    return SQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=log)
+def installation_store(
+    engine: Engine, client_id: str, cipher: TokenCipher
+) -> EncryptedInstallationStore:
+    """slack-sdk's store on our engine, tokens encrypted (tables made by migration 0004)."""
+    return EncryptedInstallationStore(client_id=client_id, engine=engine, cipher=cipher)
 
 
-def oauth_settings(engine: Engine, *, client_id: str, client_secret: str) -> OAuthSettings:
+def oauth_settings(
+    engine: Engine, *, client_id: str, client_secret: str, cipher: TokenCipher
+) -> OAuthSettings:
     """OAuth settings for `/slack/install` and `/slack/oauth_redirect`.
 
     The code exchange (oauth.v2.access) and each request's auth.test go through the App's
@@ -57,7 +62,7 @@ def oauth_settings(engine: Engine, *, client_id: str, client_secret: str) -> OAu
         # Given explicitly: Bolt would otherwise read SLACK_INSTALL_PATH and friends itself.
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
-        installation_store=installation_store(engine, client_id),
+        installation_store=installation_store(engine, client_id, cipher),
         # The state lives in the database, not in a local file, so any web process can finish
         # an install another one started.
         state_store=SQLAlchemyOAuthStateStore(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
+from bot.slack.text import escape
 from reports.render.charts import Chart
 from store.errors import ClaritybotError
 
@@ -78,7 +80,11 @@ class Posted:
 
 @dataclass(frozen=True)
 class Figure:
-    """One chart in a message, with an optional line of text above it."""
+    """One chart in a message, with an optional line of text above it.
+
+    `title` and the chart's alt text are raw (escaped here, where they are sent); `caption` is
+    mrkdwn its maker built with `escape`.
+    """
 
     chart: Chart
     title: str
@@ -159,8 +165,8 @@ class Poster:
             response = self.client.files_upload_v2(
                 file=figure.chart.png,
                 filename=_filename(figure),
-                title=figure.title,
-                alt_txt=figure.chart.alt_text[:1000],
+                title=escape(figure.title)[:250],
+                alt_txt=escape(figure.chart.alt_text)[:1000],
                 request_file_info=False,  # files.info would need the files:read scope
             )
             ids.append(str((response.get("files") or [{}])[0].get("id", "")))
@@ -183,8 +189,8 @@ class Poster:
             {
                 "file": f.chart.png,
                 "filename": _filename(f),
-                "title": f.title,
-                "alt_txt": f.chart.alt_text[:1000],
+                "title": escape(f.title)[:250],
+                "alt_txt": escape(f.chart.alt_text)[:1000],
             }
             for f in post.figures
         ]
@@ -198,7 +204,8 @@ class Poster:
 
 
 def _filename(figure: Figure) -> str:
-    return f"{figure.title.lower().replace(' ', '-').replace('/', '-')}.png"
+    stem = re.sub(r"[^a-z0-9]+", "-", figure.title.lower()).strip("-")[:60]
+    return f"{stem or 'chart'}.png"
 
 
 def chart_blocks(post: ChartPost, file_ids: list[str]) -> list[dict[str, Any]]:
@@ -215,8 +222,8 @@ def chart_blocks(post: ChartPost, file_ids: list[str]) -> list[dict[str, Any]]:
             {
                 "type": "image",
                 "slack_file": {"id": file_id},
-                "alt_text": figure.chart.alt_text[:2000],
-                "title": {"type": "plain_text", "text": figure.title[:2000]},
+                "alt_text": escape(figure.chart.alt_text)[:2000],
+                "title": {"type": "plain_text", "text": escape(figure.title)[:2000]},
             }
         )
     if post.buttons:
@@ -228,7 +235,7 @@ def _fallback(post: ChartPost, *, alt: bool = True) -> str:
     """Notification and screen-reader text: the comment, the captions, the charts' alt text."""
     parts = [post.comment, *(f.caption for f in post.figures if f.caption)]
     if alt:
-        parts += [f.chart.alt_text for f in post.figures]
+        parts += [escape(f.chart.alt_text) for f in post.figures]
     return "\n".join(parts)[:3000]
 
 

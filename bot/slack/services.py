@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import Engine
 
 from reports.clarity.client import ClarityClient
+from reports.errors import UsageError
 from reports.render.charts import ChartMaker
 from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.quota import QuotaPolicy
+
+SLACK_ID: Final = re.compile(r"[A-Z0-9]{1,32}")  # Slack's team and enterprise ids: T024BE7LD
 
 
 @dataclass
@@ -34,8 +39,8 @@ class SlackServices:
     def workspace_id(self, team_id: str | None, enterprise_id: str | None = None) -> int:
         """Return our workspace for a Slack team (or Enterprise Grid org), creating it once."""
         key = team_id or enterprise_id
-        if not key:
-            raise ValueError("a Slack request without a team or enterprise id")
+        if not isinstance(key, str) or not SLACK_ID.fullmatch(key):
+            raise UsageError("This request names no Slack workspace I can serve.")
         with session_scope(self.engine) as session:
             if self.single_workspace:
                 return repository.adopt_cli_workspace(session=session, name=f"slack:{key}").id or 0

@@ -101,10 +101,17 @@ def subscription_lines(services: SlackServices, items: list[Subscription]) -> li
     """One line per subscription, for the list and the App Home."""
     now = services.clock()
     return [
-        f"`{s.id}` {', '.join(s.metrics)} → {subs.where(s)} · "
+        f"`{s.id}` {', '.join(s.metrics)} → {_where(s)} · "
         f"{subs.schedule_text(services.engine, s, now)}"
         for s in items
     ]
+
+
+def _where(sub: Subscription) -> str:
+    """A channel as Slack's own link (its id is Slack's); an address or path escaped."""
+    if sub.destination_kind == DestinationKind.SLACK:
+        return f"<#{escape(sub.destination)}>"
+    return escape(subs.where(sub))
 
 
 def list_blocks(services: SlackServices, items: list[Subscription]) -> list[dict[str, Any]]:
@@ -175,7 +182,7 @@ def subscribe_view(sources: list[Source], channel: str) -> dict[str, Any]:
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
+    return {"text": {"type": "plain_text", "text": escape(text)[:75]}, "value": value}
 
 
 def _metrics_block() -> dict[str, Any]:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
+from reports.textfmt import visible
+
 # Slack's three control characters. Escaping them turns `<!channel>` or `<https://evil|click>`
-# from a page title into plain text instead of a mention or a disguised link.
-_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# from a page title into plain text instead of a mention or a disguised link. mrkdwn has no
+# escape for `*b*`, `~s~` or backticks, so those become look-alikes that format nothing.
+_ESCAPES: Final = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "\u2217", "~": "\u223c", "`": "\u02cb"}
+)
+# `_i_` is italic only where an underscore touches a word's edge; `summer_sale` stays as is.
+_EDGE_UNDERSCORE: Final = re.compile(r"(?<!\w)_|_(?!\w)")
 
 
 def escape(text: str | None) -> str:
-    """Escape untrusted text (page titles, URLs, labels) for mrkdwn and plain_text fields."""
-    return (text or "").translate(_ESCAPES)
+    """The one escape for untrusted text (titles, URLs, labels) in any Slack field.
+
+    Mentions, links and formatting become plain text; bidi and zero-width characters go.
+    """
+    return _EDGE_UNDERSCORE.sub("\u02cd", visible(text).translate(_ESCAPES))
 
 
 HELP: Final = """*claritybot* keeps a daily history of your Microsoft Clarity data.

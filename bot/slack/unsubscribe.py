@@ -7,17 +7,22 @@ POST stops the subscription — the mail client's one-click, or that button. Ide
 from __future__ import annotations
 
 import html
+import logging
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
 
+from bot.slack.calls import database_down
 from reports.delivery.email import Links
 from reports.delivery.subscriptions import unsubscribe
 from reports.errors import UsageError
 
+log = logging.getLogger(__name__)
+_ID: Final = re.compile(r"[0-9]{1,18}")  # ASCII digits only; a 64-bit id at most
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 _PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>claritybot</title></head>
@@ -34,7 +39,8 @@ class Unsubscribe:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         sub_id, signature = (query.get("s") or [""])[0], (query.get("t") or [""])[0]
-        if not sub_id.isdigit() or not self.links.verify(int(sub_id), signature):
+        # "²".isdigit() is True and int() refuses 5,000 digits: only a plain, short number.
+        if not _ID.fullmatch(sub_id) or not self.links.verify(int(sub_id), signature):
             return _page(
                 start_response,
                 "403 Forbidden",
@@ -52,6 +58,15 @@ class Unsubscribe:
             unsubscribe(self.engine, int(sub_id), workspace_id=None, now=self.clock())
         except UsageError:
             pass  # already gone: unsubscribing twice is not an error
+        except Exception as exc:
+            if not database_down(exc):
+                raise
+            log.warning("unsubscribe %s: the database is unavailable", sub_id)
+            return _page(
+                start_response,
+                "503 Service Unavailable",
+                "<p>This page cannot reach its database right now. Try again in a minute.</p>",
+            )
         return _page(
             start_response, "200 OK", "<p>Unsubscribed: you will not get this report any more.</p>"
         )

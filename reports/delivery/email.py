@@ -20,16 +20,20 @@ from reports.delivery.compose import Report
 from reports.errors import DeliveryError
 from reports.settings import SmtpSettings
 from reports.templates import template_env
+from reports.textfmt import visible
 from store.crypto import TokenCipher
 from store.models import Subscription
 
 LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
-_HEADER_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f]+")
+_LINE_BREAKS: Final = re.compile(r"[\r\n\t\u0085\u2028\u2029]+")
 
 
 def _header(text: str) -> str:
-    """Header text from our data (labels come from people): no line breaks, bounded."""
-    return _HEADER_UNSAFE.sub(" ", text).strip()[:200]
+    """The one escape for header text from our data (labels come from people).
+
+    No line breaks (no header injection), no control, bidi or zero-width characters, bounded.
+    """
+    return visible(_LINE_BREAKS.sub(" ", text)).strip()[:200]
 
 
 def domain_of(address: str) -> str:
@@ -54,7 +58,7 @@ def build_message(
     }
     msg = EmailMessage()
     msg["Subject"] = _header(report.subject)
-    msg["From"], msg["To"] = mail_from, to
+    msg["From"], msg["To"] = _header(mail_from), _header(to)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = f"<claritybot.{stem}@{domain}>"
     if unsubscribe_url:
@@ -99,6 +103,12 @@ class SmtpSender:
         except smtplib.SMTPAuthenticationError:
             raise DeliveryError(
                 "The mail server rejected SMTP_USERNAME / SMTP_PASSWORD.", transient=False
+            ) from None
+        except smtplib.SMTPNotSupportedError:  # login() on a server without AUTH
+            raise DeliveryError(
+                "The mail server does not support SMTP AUTH: unset SMTP_USERNAME and "
+                "SMTP_PASSWORD for it, or use a server that offers AUTH.",
+                transient=False,
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(

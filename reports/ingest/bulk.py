@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from reports.clarity.tokens import check_token, fingerprint, project_key
 from reports.clarity.values import clean_text
 from reports.errors import ClaritybotError, UsageError
+from reports.ingest.sources import check_label
 from reports.timezones import parse_timezone
 from store import repository
 from store.crypto import TokenCipher
@@ -189,6 +190,7 @@ def _import_one(
             raise UsageError(f"unknown column(s) {', '.join(unknown)}")
         if not label:
             raise UsageError("needs a label")
+        label = check_label(label)
         token = check_token(_token_of(fields, base))
         workspace = spaces.get(fields.get("workspace"), fields.get("timezone"))
         taken = spaces.fingerprints(workspace.id or 0)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from reports.clarity.tokens import check_token, fingerprint, project_key
 from reports.errors import UsageError
+from reports.textfmt import visible
 from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import AlertRule, Snapshot, Source, Subscription, Workspace
 from store.vocab import SourceStatus
+
+MAX_LABEL: Final = 200  # the column's width (store.models.Source.label)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,16 @@ class SourceView:
     created_at: datetime
 
 
+def check_label(label: str) -> str:
+    """A label as stored: invisible characters removed, not empty, at most MAX_LABEL long."""
+    label = visible(label).strip()
+    if not label:
+        raise UsageError("A source needs a label, e.g. --label 'Marketing site'.")
+    if len(label) > MAX_LABEL:
+        raise UsageError(f"A label is at most {MAX_LABEL} characters; this one has {len(label)}.")
+    return label
+
+
 def add_source(
     engine: Engine,
     *,
@@ -46,9 +60,7 @@ def add_source(
 
     Without `workspace_id` the source goes to the CLI's default workspace.
     """
-    label = label.strip()
-    if not label:
-        raise UsageError("A source needs a label, e.g. --label 'Marketing site'.")
+    label = check_label(label)
     token = check_token(raw_token)
     with session_scope(engine) as session:
         if workspace_id is None:

@@ -19,12 +19,14 @@ from reports.render.facts import Facts
 from reports.render.summary import deterministic_all
 from reports.settings import DEFAULT_MODEL, AiSettings
 from reports.templates import template_env
+from reports.textfmt import visible
 
 if TYPE_CHECKING:  # openai loads only when a key is set: most installs never need it
     from openai import OpenAI
 
 log = logging.getLogger(__name__)
 # A number as people write it: 1,234 · 2.9 · 1.2k · -12 (the sign is dropped: "down 12 %").
+PROMPT_TEXT_MAX: Final = 200  # a label or URL longer than this says nothing more to a model
 _NUMBER: Final = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(k\b)?")
 
 
@@ -53,6 +55,14 @@ RULE_WORDS: Final = {
 }
 
 
+def prompt_text(text: str | None) -> str:
+    """The one escape for website or user text in a prompt: visible characters only, bounded.
+
+    JSON quoting keeps it data; the system prompt says never to follow it.
+    """
+    return visible(text)[:PROMPT_TEXT_MAX]
+
+
 def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
     """The facts as JSON-able data: aggregate numbers and labels, nothing else."""
 
@@ -61,7 +71,7 @@ def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
 
     return [
         {
-            "project": f.source_label,
+            "project": prompt_text(f.source_label),
             "metric": f.metric.label,
             "unit": f.metric.unit,
             "higher_is_better": f.metric.higher_is_better,
@@ -95,7 +105,7 @@ def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
             "movers": [
                 {
                     "kind": m.kind,
-                    "label": m.label,
+                    "label": prompt_text(m.label),
                     "value": r(m.value),
                     "change_pct": r(m.change_pct),
                     "change": r(m.change),

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from reports.clarity.rows import dimension_hash
 from store import repository
 from store.models import MetricRow, Snapshot, Source
 
@@ -36,9 +37,9 @@ def store_day(engine: Any, sid: int, day: date, *, sessions: int = 1000, rage: i
             session.add(snap)
             session.flush()
             for row in rows:
+                key = dimension_hash(("url",), (row.get("url"),))  # as a snapshot stores it
                 session.add(MetricRow(snapshot_id=snap.id or 0, source_id=sid, local_date=day,
-                                      fetch_group=group, dimension_hash=str(row.get("url")),
-                                      **row))  # fmt: skip
+                                      fetch_group=group, dimension_hash=key, **row))  # fmt: skip
         session.commit()
 
 

@@ -149,3 +149,12 @@ def test_secrets_stay_out_of_reprs():
     settings = smtp_settings({"SMTP_URL": "smtps://me:hunter2@mail.example.com",
                                       "MAIL_FROM": "r@example.com"})  # fmt: skip
     assert settings.password == "hunter2" and "hunter2" not in repr(settings)
+
+
+def test_a_server_without_auth_is_reported_as_such(smtp):
+    inbox, port = smtp  # aiosmtpd as started here offers no AUTH
+    settings = SmtpSettings("127.0.0.1", port, "starttls", "ann", "pw", "reports@example.com", 5)
+    with pytest.raises(DeliveryError) as failed:
+        EmailSender(SmtpSender(settings)).deliver(report(), sub(), NOW, None)
+    assert "does not support SMTP AUTH" in str(failed.value) and not failed.value.transient
+    assert "could not be reached" not in str(failed.value) and inbox.messages == []

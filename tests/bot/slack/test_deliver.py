@@ -8,6 +8,7 @@ from bot.slack.clients import WorkspaceClients
 from bot.slack.deliver import SlackSender
 from reports.delivery.compose import Report, ReportChart
 from reports.errors import DeliveryError
+from store.crypto import TokenCipher, generate_key
 from store.models import Subscription
 from tests.bot.slack.conftest import NOW
 
@@ -51,7 +52,11 @@ def test_slack_errors_are_permanent_or_worth_a_retry(engine, fake_slack, error, 
 
 
 def test_a_workspace_without_an_install_is_a_permanent_failure(engine, fake_slack):
-    sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, client_id="1.2"))
+    sender = SlackSender(
+        WorkspaceClients(
+            engine, api_url=fake_slack.url, client_id="1.2", cipher=TokenCipher(generate_key())
+        )
+    )
     with pytest.raises(DeliveryError, match="not installed") as failed:
         sender.deliver(report(), sub(), NOW, None)
     assert not failed.value.transient and fake_slack.calls == []

@@ -18,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, func, select, text
 
 from bot.cli.misc import multi_workspace_app
 from bot.slack.clients import WorkspaceClients
@@ -36,6 +36,7 @@ from tests.fakes.slack_api import FakeSlack
 
 CLIENT_ID, CLIENT_SECRET = "111.222", "client-secret"
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[3] / "bot/manifest.yml").read_text())
+KEY = generate_key()
 SLACK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ7fSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 
@@ -46,7 +47,7 @@ class Served:
     def __init__(self, url: str, services: SlackServices, fake: FakeSlack) -> None:
         self.http = httpx.Client(base_url=url, timeout=60)
         self.services, self.fake = services, fake
-        self.installs = installation_store(services.engine, CLIENT_ID)
+        self.installs = installation_store(services.engine, CLIENT_ID, services.cipher)
 
     def install_page(self) -> tuple[httpx.Response, str]:
         page = self.http.get(INSTALL_PATH)
@@ -105,7 +106,7 @@ def served(engine, fake_slack):
     env = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
            "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake_slack.url}  # fmt: skip
     with httpx.Client(timeout=60) as http:
-        services = SlackServices(engine=engine, cipher=TokenCipher(generate_key()),
+        services = SlackServices(engine=engine, cipher=TokenCipher(KEY),
                                  clarity=ClarityClient(http=http, base_url="http://127.0.0.1:9"),
                                  clock=lambda: NOW)  # fmt: skip
         # The same wiring as `claritybot serve`, SLACK_API_URL included.
@@ -278,11 +279,62 @@ def test_settings_for_a_multi_workspace_install():
 def test_the_worker_reaches_each_workspace_with_its_own_install(served):
     served.install("T1", "code-1")
     served.install("T2", "code-2")
-    clients = WorkspaceClients(served.services.engine, api_url=served.fake.url,
-                               client_id=CLIENT_ID)  # fmt: skip
+    clients = WorkspaceClients(
+        served.services.engine,
+        api_url=served.fake.url,
+        client_id=CLIENT_ID,
+        cipher=served.services.cipher,
+    )
     engine_ws = served.services.workspace_id
     assert clients.for_workspace(engine_ws("T2")).token == "xoxb-T2-code-2"
     assert clients.for_workspace(engine_ws("T1")).token == "xoxb-T1-code-1"
     assert clients.for_workspace(engine_ws("T3")) is None  # never installed
     served.event({"type": "app_uninstalled"}, team="T2")
     assert clients.for_workspace(engine_ws("T2")) is None
+
+
+def test_slack_tokens_are_encrypted_at_rest_and_rotate(served):
+    served.install("T1", "code-1")
+    engine = served.services.engine
+    with engine.connect() as conn:
+        rows = [
+            dict(r._mapping)
+            for table in ("slack_installations", "slack_bots")
+            for r in conn.execute(text(f"SELECT * FROM {table}"))  # noqa: S608 (our names)
+        ]
+    assert rows and all("xoxb-T1-code-1" not in str(r) for r in rows)
+    stored = {r["bot_token"] for r in rows}
+    assert len(stored) >= 1 and all(t.startswith("gAAAA") for t in stored)
+    # a second key first: new writes use it, old rows are still read with the old one
+    new = generate_key()
+    rotated = TokenCipher(f"{new},{KEY}")
+    store = installation_store(engine, CLIENT_ID, rotated)
+    assert store.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-T1-code-1"
+    installed = store.find_installation(enterprise_id=None, team_id="T1")
+    assert installed.bot_token == "xoxb-T1-code-1"
+    store.save(installed)  # re-saved: encrypted with the new first key
+    fresh = installation_store(engine, CLIENT_ID, TokenCipher(new))
+    assert fresh.find_bot(enterprise_id=None, team_id="T1").bot_token == "xoxb-T1-code-1"
+
+
+def test_no_token_reaches_the_log_at_debug(served, engine):
+    import io
+    import logging
+
+    from bot.cli import _log_to
+    from bot.cli.runtime import Runtime
+
+    err = io.StringIO()
+    runtime = Runtime(environ={"LOG_LEVEL": "DEBUG"}, out=io.StringIO(), err=err)
+    handler = _log_to(runtime)
+    try:
+        served.install("T1", "code-1")  # slack-sdk logs oauth.v2.access's answer at DEBUG
+        served.event({"type": "app_home_opened", "user": "U1", "tab": "home"}, team="T1")
+        logging.getLogger("httpx").debug("a JWT %s and %s", TOKEN, "xapp-1-A1-secret")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+    logged = err.getvalue()
+    assert "DEBUG slack_sdk" in logged and "[redacted]" in logged  # it did log, and blanked
+    for secret in ("xoxb-", "xapp-", TOKEN, CLIENT_SECRET):
+        assert secret not in logged

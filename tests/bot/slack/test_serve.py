@@ -154,13 +154,35 @@ def test_huge_bodies_and_idle_sockets_cannot_exhaust_serve(served):
             b"Content-Length: 52428800\r\n\r\n" + b"x" * 65536
         )
         assert b" 413 " in big.recv(4096).split(b"\r\n")[0] + b" "
+    assert _chunked_50mb_is_refused(host, int(port))
     idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(200)]
     try:
         for sock in idle[::2]:
             sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")  # headers never finish
         # an ack, not a race: the bound is generous; the failure it guards against took 10 s
-        assert _help_acks(served) < 5.0
+        acked = _help_acks(served)
+        print(f"\nhelp acked in {acked * 1000:.0f} ms with 200 idle sockets open")
+        assert acked < 5.0
     finally:
         for sock in idle:
             sock.close()
-    assert _rss_kb() - before < 50 * 1024
+    grown = _rss_kb() - before
+    print(f"RSS grew {grown / 1024:.1f} MB after a 50 MB body and 200 idle sockets")
+    assert grown < 50 * 1024
+
+
+def _chunked_50mb_is_refused(host: str, port: int) -> bool:
+    """Stream 50 MB chunked (no Content-Length to refuse up front): waitress stops at 1 MB."""
+    chunk = b"x" * 65536
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    with socket.create_connection((host, port), timeout=10) as big:
+        big.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        try:
+            for _ in range(50 * 16):  # 800 chunks of 64 kB
+                big.sendall(frame)
+        except OSError:
+            pass  # the server answered and closed: exactly what should happen
+        return b" 413 " in big.recv(4096).split(b"\r\n")[0] + b" "
