@@ -14,7 +14,7 @@ from bot.slack.services import SlackServices
 from reports.clarity.client import ClarityClient
 from store.crypto import TokenCipher, generate_key
 from store.db import make_engine
-from tests.bot.slack.conftest import NOW, SECRET, SlackHarness
+from tests.bot.slack.conftest import NOW, SECRET, SlackHarness, TrackedExecutor
 
 
 def _closed_port() -> int:
@@ -39,11 +39,17 @@ def down(request, tmp_path, fake_slack, sandbox):
             clarity=ClarityClient(http=http, base_url=sandbox.url),
             clock=lambda: NOW,
         )
+        listeners = TrackedExecutor()
         app = create_app(
-            services, signing_secret=SECRET, client=web_client("xoxb-t", fake_slack.url)
+            services,
+            signing_secret=SECRET,
+            client=web_client("xoxb-t", fake_slack.url),
+            listener_executor=listeners,
         )
         fake_slack.reset()
-        yield SlackHarness(app, fake_slack, sandbox, services)
+        yield SlackHarness(app, fake_slack, sandbox, services, listeners)
+        listeners.wait_idle()  # a listener still running would outlive its engine and fakes
+        listeners.shutdown()
     engine.dispose()
 
 
