@@ -21,6 +21,7 @@ DEFAULT_TIMEOUT: Final = 30.0  # seconds for one Clarity call
 DEFAULT_MODEL: Final = "gpt-4o-mini"
 DEFAULT_AI_TIMEOUT: Final = 10.0  # seconds for one AI summary; the template waits for nothing
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
+DEFAULT_CONCURRENCY: Final = 16  # projects snapshotted at once; the work waits on the network
 
 # name → (default, meaning); the README's configuration table is checked against these in tests.
 ENV_VARS: Final = {
@@ -31,6 +32,7 @@ ENV_VARS: Final = {
     "CLARITY_DAILY_CALL_CAP": ("10", "calls per project per UTC day we allow ourselves (1-10)"),
     "CLARITY_MANUAL_RESERVE": ("2", "calls of that cap kept for manual snapshots and refreshes"),
     "CLARITYBOT_LEASE_SECONDS": ("600", "lease on a claimed day or report, renewed while it runs"),
+    "CLARITY_CONCURRENCY": (str(DEFAULT_CONCURRENCY), "projects a tick snapshots at once (1-64)"),
     "LOG_LEVEL": ("WARNING", "logging level"),
     "SMTP_URL": ("", "smtp://host:587 (STARTTLS when offered) or smtps://host:465 for email"),
     "SMTP_USERNAME": ("", "SMTP user (or in SMTP_URL)"),
@@ -137,6 +139,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     public_url: str = ""  # where `serve` answers unsubscribe links; "" for none
     lease: timedelta = DEFAULT_LEASE  # claims not renewed for this long are taken over
+    concurrency: int = DEFAULT_CONCURRENCY  # projects one tick snapshots at once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -154,6 +157,7 @@ class Settings:
             slack=_slack(env),
             public_url=env.get("PUBLIC_URL"),
             lease=_lease(environ),
+            concurrency=_concurrency(env),
         )
 
 
@@ -180,6 +184,13 @@ class _Env:
 
     def raw(self, name: str) -> str:
         return self.environ.get(name, "")
+
+
+def _concurrency(env: _Env) -> int:
+    value = _int(env.get("CLARITY_CONCURRENCY"), "CLARITY_CONCURRENCY")
+    if not 1 <= value <= 64:
+        raise ConfigError(f"CLARITY_CONCURRENCY must be between 1 and 64, not {value}.")
+    return value
 
 
 def _quota(env: _Env) -> QuotaPolicy:

@@ -81,7 +81,8 @@ class Runtime:
     @cached_property
     def engine(self) -> Engine:
         """The database, migrated to the newest schema on first use."""
-        engine = make_engine(self.settings.database_url)
+        # A connection per concurrent project and a few more, so no thread waits on the pool.
+        engine = make_engine(self.settings.database_url, pool_size=self.settings.concurrency + 4)
         ensure_schema(engine)
         return engine
 
@@ -157,6 +158,7 @@ class Runtime:
             claim_timeout=lease,
             clock=None if now is not None else self.clock,
             renew_every=lease.total_seconds() / 3 / speed,
+            concurrency=self.settings.concurrency,
         )
 
     @cached_property

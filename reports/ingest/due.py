@@ -18,7 +18,9 @@ ON_TIME: Final = timedelta(hours=1)  # later than this after midnight, a snapsho
 # Until this long after midnight a day is still taken directly (late). After it the 24 h window
 # would mostly cover the next day, so the day waits for recovery by subtraction or is lost.
 LATE_LIMIT: Final = timedelta(hours=12)
-SPREAD_MINUTES: Final = 5  # sources due at the same midnight start over this many minutes
+# Sources due at the same midnight start over this many seconds: a short stagger, so a tick a
+# minute after midnight finds everything due, and the bounded pool keeps calls from bursting.
+SPREAD_SECONDS: Final = 60
 RECOVERY_GROUP: Final = "overall"  # only totals can be rebuilt by subtraction
 MAX_RECOVERY_DAYS: Final = 2  # numOfDays is at most 3: the day before and the one before that
 _BACKOFF: Final = (5, 15, 45, 120)  # minutes before retry n after a failure
@@ -26,7 +28,7 @@ _BACKOFF: Final = (5, 15, 45, 120)  # minutes before retry n after a failure
 
 def spread(source_id: int) -> timedelta:
     """Return a stable delay for a source, so one busy midnight does not fire all at once."""
-    return timedelta(minutes=(source_id * 7) % SPREAD_MINUTES)
+    return timedelta(seconds=(source_id * 7) % SPREAD_SECONDS)
 
 
 def backoff(failures: int) -> timedelta:

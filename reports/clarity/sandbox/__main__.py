@@ -17,8 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     parser.add_argument("--seed", type=int, default=7, help="data seed")
     parser.add_argument("--daily-cap", type=int, default=10, help="calls per project per UTC day")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="wait this long before each API answer"
+    )
     args = parser.parse_args(argv)
-    sandbox = ClaritySandbox(port=args.port, seed=args.seed, daily_cap=args.daily_cap).start()
+    sandbox = ClaritySandbox(
+        port=args.port, seed=args.seed, daily_cap=args.daily_cap, latency=args.latency_ms / 1000
+    ).start()
     token = sandbox.issue_token("demo")
     sys.stdout.write(
         f"Clarity sandbox: {sandbox.url}\n"

@@ -79,6 +79,7 @@ class ClaritySandbox:
         bad_dimension: Literal["empty", "fallback"] = "empty",
         host: str = "127.0.0.1",
         port: int = 0,
+        latency: float = 0.0,
     ) -> None:
         self.clock: Callable[[], datetime] = clock or _utc_now
         self.seed = seed
@@ -87,6 +88,7 @@ class ClaritySandbox:
         self.docs_spelling = docs_spelling
         self.bad_dimension: Literal["empty", "fallback"] = bad_dimension
         self.timeout_seconds = 2.0
+        self.latency = latency  # seconds each API answer waits, like the real API's ~150 ms
         self.calls: list[CallRecord] = []
         self._host, self._port = host, port
         self._lock = threading.Lock()
@@ -216,7 +218,9 @@ class ClaritySandbox:
     # -- the API ---------------------------------------------------------------------------
 
     def answer(self, query_string: str, authorization: str | None) -> Reply:
-        """Answer one API request and record it."""
+        """Answer one API request and record it (after `latency` seconds, if set)."""
+        if self.latency > 0:
+            self._stopping.wait(self.latency)  # a stop still ends the wait at once
         now = self.now()
         params = {k.lower(): v for k, v in parse_qs(query_string, keep_blank_values=True).items()}
         num_days = params["numofdays"][0] if "numofdays" in params else None
