@@ -5,16 +5,11 @@ Like the line chart, the figure is built once with ten bar slots; a render only 
 
 from __future__ import annotations
 
-import io
 import threading
 from typing import Final
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
-
 from reports.history.query import Breakdown, BreakdownRow
-from reports.render.charts import style
+from reports.render.charts import png, style
 from reports.render.charts.alt import bar_alt_text
 
 SLOTS: Final = 10
@@ -26,13 +21,14 @@ class BarRenderer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
-        FigureCanvasAgg(self.figure)
+        self.figure = png.new_figure()
         self.ax = self.figure.add_axes((0.37, 0.08, 0.5, 0.62))
         self._build_axes()
         self._build_texts()
 
     def _build_axes(self) -> None:
+        from matplotlib.ticker import MaxNLocator
+
         ax = self.ax
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
@@ -88,13 +84,12 @@ class BarRenderer:
         """Render a breakdown."""
         with self._lock:
             self._draw(result, source_label)
-            buf = io.BytesIO()
-            self.figure.savefig(
-                buf, format="png", dpi=style.DPI, pil_kwargs={"compress_level": style.PNG_LEVEL}
-            )
-        return style.Chart(buf.getvalue(), bar_alt_text(result))
+            encoded = png.encode(self.figure)
+        return style.Chart(encoded, bar_alt_text(result))
 
     def _draw(self, result: Breakdown, source_label: str) -> None:
+        from matplotlib.ticker import FuncFormatter
+
         metric, rows = result.metric, result.rows[:SLOTS]
         top = max((r.value for r in rows), default=1.0) or 1.0
         for i, (bar, text, label) in enumerate(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from dataclasses import dataclass
-from typing import Final
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.text import Text
+from typing import TYPE_CHECKING, Final
 
 from reports.history.query import Series
-from reports.render.charts import style
+from reports.render.charts import png, style
 from reports.render.charts.line import week_delta
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
 
 DIGEST_METRICS: Final = (
     "sessions",
@@ -34,8 +32,7 @@ class DigestRenderer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
-        FigureCanvasAgg(self.figure)
+        self.figure = png.new_figure()
         self.title = self.figure.text(
             0.03, 0.93, "", fontsize=style.TITLE_SIZE, fontweight="bold", color=style.INK
         )
@@ -67,11 +64,8 @@ class DigestRenderer:
             self.title.set_text(title)
             for i, cell in enumerate(self.cells):
                 self._fill(cell, series[i] if i < len(series) else None)
-            buf = io.BytesIO()
-            self.figure.savefig(
-                buf, format="png", dpi=style.DPI, pil_kwargs={"compress_level": style.PNG_LEVEL}
-            )
-        return style.Chart(buf.getvalue(), _alt(series, title))
+            encoded = png.encode(self.figure)
+        return style.Chart(encoded, _alt(series, title))
 
     def _fill(self, cell: _Cell, s: Series | None) -> None:
         if s is None:

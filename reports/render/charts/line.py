@@ -7,18 +7,13 @@ whose global state leaks figures and is not thread-safe. A lock serialises rende
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from datetime import date, timedelta
 from typing import Any, Final
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
-
 from reports.history.query import Series
-from reports.render.charts import style
+from reports.render.charts import png, style
 from reports.render.charts.alt import line_alt_text
 
 MIN_DAYS: Final = 4  # fewer days with data than this: no line, just the points and a note
@@ -30,13 +25,14 @@ class LineRenderer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
-        FigureCanvasAgg(self.figure)
+        self.figure = png.new_figure()
         self.ax = self.figure.add_axes((0.1, 0.17, 0.86, 0.5))
         self._build_axes()
         self._build_texts()
 
     def _build_axes(self) -> None:
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
         ax = self.ax
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
@@ -108,11 +104,8 @@ class LineRenderer:
         with self._lock:
             self._since = shown.points[0].day if shown is not tail else None
             self._draw(series, shown, title, source_label)
-            buf = io.BytesIO()
-            self.figure.savefig(
-                buf, format="png", dpi=style.DPI, pil_kwargs={"compress_level": style.PNG_LEVEL}
-            )
-        return style.Chart(buf.getvalue(), line_alt_text(series, shown, title=title))
+            encoded = png.encode(self.figure)
+        return style.Chart(encoded, line_alt_text(series, shown, title=title))
 
     def _draw(self, history: Series, series: Series, title: str | None, source_label: str) -> None:
         metric, points = series.metric, series.points
@@ -130,6 +123,8 @@ class LineRenderer:
         self.estimated.set_data(*_where(xs, ys, [p.estimated for p in points]))
         self.odd.set_data(*_where(xs, ys, [p.odd_length and not p.late for p in points]))
         self._labels = [_day_text(p.day, len(points)) for p in points]
+        from matplotlib.ticker import FixedLocator
+
         step = (
             1 if len(points) <= 10 else 3 if len(points) <= 21 else 7 if len(points) <= 45 else 14
         )
@@ -140,6 +135,8 @@ class LineRenderer:
         self._texts(history, series, title, source_label, enough)
 
     def _scale_y(self, ys: list[float], rolling: list[float | None], unit: str) -> None:
+        from matplotlib.ticker import FuncFormatter
+
         known = [y for y in ys if not math.isnan(y)] + [v for v in rolling if v is not None]
         top = max(known) if known else 1.0
         if unit == "percent" and top > 60:

@@ -1,0 +1,154 @@
+"""Benchmark: one nightly tick for many projects, end to end, in real `claritybot` processes.
+
+Not part of the test suite. Run:
+    python3 tests/bench/bench_fanout.py --sources 1000 --latency-ms 150 [--postgres URL]
+Projects are added with `claritybot sources import`; each has a daily Slack chart at 00:01 UTC
+posted to a loopback Slack imitation; the Clarity sandbox answers each call after the latency.
+One `tick` runs a minute after midnight UTC. Prints
+    fanout: sources=<n> wall_s=<s> calls=<n> peak_rss_mb=<mb> charts=<n>
+and with --postgres the same with 1 and 2 processes ticking at once on PostgreSQL, and the
+speed-up of 2 over 1. BENCH_PY_ARGS="-m cProfile -o FILE" profiles the processes;
+BENCH_STDERR=1 shows their logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from reports.clarity.sandbox import ClaritySandbox  # noqa: E402
+from reports.delivery import subscriptions as subs  # noqa: E402
+from store.crypto import generate_key  # noqa: E402
+from store.db import make_engine, normalize_database_url  # noqa: E402
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
+
+
+def fresh_postgres(url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `url`; return its URL."""
+    admin = create_engine(normalize_database_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """Start `claritybot ARGS` from this worktree."""
+    return subprocess.Popen(
+        [sys.executable, *os.environ.get("BENCH_PY_ARGS", "").split(), "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+CPU_S: list[float] = []  # CPU seconds of each process waited for
+
+
+def wait_rss(proc: subprocess.Popen[bytes]) -> float:
+    """Wait for a process; return its peak RSS in MB (and note its CPU time)."""
+    assert proc.stderr is not None
+    errors = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1) or os.environ.get("BENCH_STDERR"):
+        sys.stderr.write(errors.decode()[-2000:])
+    CPU_S.append(usage.ru_utime + usage.ru_stime)
+    return usage.ru_maxrss / 1024
+
+
+def prepare(env: dict[str, str], sandbox: ClaritySandbox, n: int, folder: Path) -> None:
+    """Add n projects with `sources import` and a daily Slack chart for each."""
+    lines = ["label,token"] + [f"Shop {i},{sandbox.issue_token(f'p{i}')}" for i in range(n)]
+    path = folder / "projects.csv"
+    path.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    proc = cli(env, "sources", "import", str(path))
+    wait_rss(proc)
+    print(f"import: sources={n} wall_s={time.perf_counter() - started:.1f}")
+    engine = make_engine(env["DATABASE_URL"])
+    now = datetime.now(UTC)
+    for source_id in range(1, n + 1):
+        request = subs.NewSubscription(
+            source_id=source_id,
+            metrics=["sessions"],
+            kind="slack",
+            destination=f"CB{source_id}",
+            frequency="daily",
+            send_at="00:01",
+            created_by="bench",
+        )  # noqa: E501
+        subs.subscribe(engine, request, workspace_id=None, now=now)
+    engine.dispose()
+
+
+def run(args: argparse.Namespace, database_url: str, workers: int, label: str) -> float:
+    """Prepare a database, tick once with `workers` processes; print and return the wall time."""
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    midnight = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC)
+    now = midnight + timedelta(minutes=1, seconds=5)
+    # One channel per project: Slack paces posts per channel, so one channel would take 1000 s.
+    slack = FakeSlack(members={f"CB{i}" for i in range(1, args.sources + 1)}).start()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        ClaritySandbox(latency=args.latency_ms / 1000) as sandbox,
+    ):
+        sandbox.clock = lambda: now
+        url = database_url or f"sqlite:///{tmp}/fanout.db"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": url,
+            "CLARITYBOT_SECRET_KEY": generate_key(),
+            "CLARITY_API_URL": sandbox.url,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_API_URL": slack.url,
+            "CLARITY_CONCURRENCY": str(args.concurrency),
+        }  # noqa: E501
+        prepare(env, sandbox, args.sources, Path(tmp))
+        started = time.perf_counter()
+        CPU_S.clear()
+        procs = [cli(env, "tick", "--now", now.isoformat()) for _ in range(workers)]
+        rss = max(wait_rss(p) for p in procs)
+        wall = time.perf_counter() - started
+        charts = len(slack.called("files.completeUploadExternal"))
+        print(
+            f"{label}: sources={args.sources} wall_s={wall:.1f} calls={len(sandbox.calls)} "
+            f"peak_rss_mb={rss:.0f} charts={charts} workers={workers} cpu_s={sum(CPU_S):.1f}"
+        )  # noqa: E501
+    slack.stop()
+    return wall
+
+
+def main() -> None:
+    """Parse flags and run."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=150.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres", help="also run 1 and 2 ticking processes on this server")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_sqlite:
+        run(args, "", 1, "fanout")
+    if args.postgres:
+        one = run(args, fresh_postgres(args.postgres, "bench_fanout"), 1, "fanout-pg")
+        two = run(args, fresh_postgres(args.postgres, "bench_fanout"), 2, "fanout-pg")
+        print(f"fanout-pg: speedup={one / two:.2f} (2 processes over 1)")
+
+
+if __name__ == "__main__":
+    main()
