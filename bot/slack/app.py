@@ -8,7 +8,7 @@ import re
 import shlex
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
@@ -45,6 +45,8 @@ from reports.errors import UsageError
 
 log = logging.getLogger(__name__)
 COMMAND: Final = "/clarity"
+LAZY_WORKERS: Final = 2  # threads doing lazy work; more only queue for the same GIL
+
 # Answered by the ack itself: no lazy listener, no database.
 ACK_ANSWERS: Final[dict[str, Callable[[], str]]] = {
     "help": lambda: HELP,
@@ -81,18 +83,21 @@ def create_app(
     """Build the Bolt app; single-workspace with `client`, multi-workspace with OAuth.
 
     `verify_requests=False` only for Socket Mode, where Slack's connection itself is the proof.
-    `listener_executor` runs the lazy listeners (Bolt's own thread pool when None).
+    `listener_executor` runs the lazy listeners (LAZY_WORKERS threads of their own when None).
     """
     # process_before_response: the ack runs on the request's own thread and answers at once,
-    # instead of queueing behind slow lazy work in Bolt's shared listener pool.
+    # instead of queueing behind slow lazy work in Bolt's shared listener pool. The lazy work
+    # (rendering, Clarity calls) queues for a few threads of its own: ten renderers fighting
+    # the request threads for the GIL made `status` and `chart` ack three times slower than `help`.
+    lazy = listener_executor or ThreadPoolExecutor(LAZY_WORKERS, thread_name_prefix="clarity-lazy")
     app = App(
         signing_secret=signing_secret,
         client=client,
         oauth_settings=oauth_settings,
         request_verification_enabled=verify_requests,
         process_before_response=True,
+        listener_executor=lazy,
         logger=log,
-        listener_executor=listener_executor,
     )
     app.error(on_error)
     pacer = Pacer()
