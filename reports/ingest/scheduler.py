@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -157,9 +158,15 @@ class Scheduler:
             quota.abandon(self._engine, owner=previous, now=now)
         try:
             clock = self._clock or elapsed_clock(now)
-            with Renewer(lambda: self._renew(source_id, action.day, clock), self._renew_every):
+            renew = partial(self._renew, source_id, action.day, clock)
+            with Renewer(renew, self._renew_every):
                 result = self._snapshotter.take_day(
-                    source_id, action.day, now=now, groups=action.groups, purpose=Purpose.SCHEDULED
+                    source_id,
+                    action.day,
+                    now=now,
+                    groups=action.groups,
+                    purpose=Purpose.SCHEDULED,
+                    still_ours=renew,  # renewed before each call, which stops once it was taken
                 )
         finally:
             runs.release(
@@ -172,10 +179,10 @@ class Scheduler:
             return False
         return result.complete
 
-    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> None:
-        """Push our lease on (source, day) out by one lease from the current time."""
+    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> bool:
+        """Push our lease on (source, day) out by one lease from now; False once it is not ours."""
         until = clock() + self._claim_timeout
-        runs.extend(
+        return runs.extend(
             self._engine, source_id=source_id, local_date=day, owner=self._owner, until=until
         )
 
