@@ -50,10 +50,10 @@ def claim(
         ).first()
     if held is None:
         return None  # released between our insert and read: the next tick will claim it
-    if held.owner == owner:
-        return None  # another thread of ours is on it: never two runs of one day
     if held.expires_at > now:
-        return None
+        return None  # a live lease, ours (never two runs of one day) or another's
+    # Expired: its owner died or hung, or it is ours, left behind when the database went away
+    # before we could release it (a live run of ours renews it).
     return held.owner if _take_claim(engine, held, owner, now, expires) else None
 
 

@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SIM_START = datetime(2026, 3, 8, 23, 30, tzinfo=UTC)
 
 
-def worker(db_url, key, sandbox, *args, reserve="2"):
+def worker(db_url, key, sandbox, *args, reserve="2", extra=None):
     env = {
+        **(extra or {}),
         "CLARITY_MANUAL_RESERVE": reserve,
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": db_url,

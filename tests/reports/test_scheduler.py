@@ -161,6 +161,25 @@ def test_a_claim_is_taken_over_when_its_lease_expires_never_for_its_pid(
     assert abandoned.outcome == "abandoned"
 
 
+def test_our_own_claim_left_by_an_outage_is_retaken_when_its_lease_expires(
+    engine, cipher, sandbox, http
+):
+    sid = make_source(engine, cipher, sandbox)
+    now = MIDNIGHT_9 + timedelta(minutes=5)
+    sched = make_scheduler(engine, cipher, sandbox, http)
+    # The database went away before the run could release its claim: the claim is still ours.
+    runs.claim(
+        engine,
+        source_id=sid,
+        local_date=date(2026, 3, 8),
+        owner=sched.owner,
+        now=now,
+        timeout=timedelta(minutes=10),
+    )
+    assert tick(sched, sandbox, now + timedelta(minutes=9)).calls == 0  # our lease still runs
+    assert tick(sched, sandbox, now + timedelta(minutes=10)).calls == 5  # expired: retaken
+
+
 def test_a_rejected_token_disables_the_source_tells_the_owner_and_stops_calls(
     engine, cipher, sandbox, http
 ):
