@@ -115,7 +115,14 @@ class Scheduler:
             return  # the common case: nothing due, no query spent
         records = runs.day_records(self._engine, source_id=source_id, since=open_from)
         states = {
-            day: DayState(frozenset(r.stored), frozenset(r.gaps), r.failures, r.last_failure)
+            day: DayState(
+                frozenset(r.stored),
+                frozenset(r.gaps),
+                r.failures,
+                r.last_failure,
+                problem=r.problem,
+                claimed=r.claimed,
+            )
             for day, r in records.items()
         }
         actions = plan_days(

@@ -302,3 +302,27 @@ def test_the_late_limit_is_where_a_day_stops_being_taken_directly(engine, cipher
     sched = make_scheduler(engine, cipher, sandbox, http)
     tick(sched, sandbox, MIDNIGHT_9 + LATE_LIMIT)
     assert stored(engine, sid)[(date(2026, 3, 8), "overall")].late
+
+
+def test_gap_reasons_say_what_really_happened(engine, cipher, sandbox, http):
+    shop = make_source(engine, cipher, sandbox)
+    blog = make_source(engine, cipher, sandbox, project="blog")
+    sched = make_scheduler(engine, cipher, sandbox, http)
+    sandbox.fail_next(429, times=1)  # the first call of the night, shop's: Clarity's limit
+    runs.claim(
+        engine,
+        source_id=blog,
+        local_date=date(2026, 3, 8),
+        owner="host-h:1:hung",
+        now=MIDNIGHT_9,
+        timeout=timedelta(days=3),
+    )
+    tick(sched, sandbox, MIDNIGHT_9 + timedelta(minutes=5))
+    report = tick(sched, sandbox, MIDNIGHT_9 + LATE_LIMIT + timedelta(minutes=1))
+    reasons = {source: why for source, _, _, why in report.lost}
+    assert reasons[shop].startswith("Clarity's daily limit (429) was reached"), reasons
+    assert reasons[blog].startswith("a claim on it was never released"), reasons
+    with Session(engine) as session:
+        gaps = {(g.source_id, g.reason) for g in session.exec(select(DayGap))}
+    assert {source for source, _ in gaps} == {shop, blog}
+    assert all("no run happened" not in why for _, why in gaps)
