@@ -271,5 +271,6 @@ def test_sigstopped_pid_1_loses_its_lease_and_does_not_double_send(world):
         assert row.status in ("sent", "unknown") and posts(slack) <= 1, (row, posts(slack))
     print(
         f"\ncontainer SIGSTOP: day taken over {recovery} after the stop (worker clock); "
-        f"{len(sandbox.calls)} calls for 5 groups; {posts(slack)} Slack post"
+        f"{len(sandbox.calls)} calls for 5 groups; {posts(slack)} Slack post "
+        f"(stopped mid-compose: {mid_compose})"
     )
