@@ -13,6 +13,8 @@ from sqlmodel import Session, col, select
 from store.models import DayGap, RunLog, Snapshot, SnapshotClaim, Source
 from store.vocab import Outcome
 
+QUOTA_429 = "Clarity's daily limit (429)"
+
 
 @dataclass
 class DayRecord:
@@ -22,6 +24,8 @@ class DayRecord:
     gaps: set[str] = field(default_factory=set)
     failures: int = 0  # failed attempts since the last stored group
     last_failure: datetime | None = None
+    problem: str | None = None  # what the last unsuccessful attempt ran into, in words
+    claimed: bool = False  # a claim is still held on the day (a live run, or a stuck one)
 
 
 def claim(
@@ -50,10 +54,10 @@ def claim(
         ).first()
     if held is None:
         return None  # released between our insert and read: the next tick will claim it
-    if held.owner == owner:
-        return None  # another thread of ours is on it: never two runs of one day
     if held.expires_at > now:
-        return None
+        return None  # a live lease, ours (never two runs of one day) or another's
+    # Expired: its owner died or hung, or it is ours, left behind when the database went away
+    # before we could release it (a live run of ours renews it).
     return held.owner if _take_claim(engine, held, owner, now, expires) else None
 
 
@@ -165,14 +169,28 @@ def day_records(engine: Engine, *, source_id: int, since: date) -> dict[date, Da
             .where(RunLog.source_id == source_id, RunLog.local_date >= since)
             .order_by(col(RunLog.started_at), col(RunLog.id))
         ).all()
+        claimed = session.exec(
+            select(col(SnapshotClaim.local_date)).where(
+                SnapshotClaim.source_id == source_id, SnapshotClaim.local_date >= since
+            )
+        ).all()
+    for day in claimed:
+        records.setdefault(day, DayRecord()).claimed = True
     for run in runs:
-        record = records.setdefault(run.local_date, DayRecord())
-        if run.outcome == Outcome.FAILED:
-            record.failures += 1
-            record.last_failure = run.started_at
-        elif run.outcome == Outcome.STORED:
-            record.failures, record.last_failure = 0, None
+        _count_run(records.setdefault(run.local_date, DayRecord()), run)
     return records
+
+
+def _count_run(record: DayRecord, run: RunLog) -> None:
+    """Fold one run into its day: failures in a row, and the last problem met."""
+    if run.outcome == Outcome.FAILED:
+        record.failures += 1
+        record.last_failure = run.started_at
+        record.problem = (run.error or "").strip()[:200] or None
+    elif run.outcome == Outcome.QUOTA_EXHAUSTED:
+        record.problem = QUOTA_429
+    elif run.outcome == Outcome.STORED:
+        record.failures, record.last_failure, record.problem = 0, None, None
 
 
 def set_complete_through(engine: Engine, *, source_id: int, day: date) -> None:

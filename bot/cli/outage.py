@@ -37,13 +37,14 @@ class Outage:
         return self._now() >= self._next
 
     def failed(self, exc: DBAPIError) -> None:
-        """Count a failed attempt and wait longer before the next (doubling, up to MAX_WAIT)."""
+        """Count a failed attempt, wait longer before the next (doubling, up to MAX_WAIT)."""
         if not self._failures:
             self._since = self._now()
         wait = min(self._first * 2**self._failures, MAX_WAIT)
         self._failures += 1
         self._next = self._now() + wait
-        self._say(f"{describe(exc)}; retrying in {wait:g} s.")
+        if self._failures == 1:  # one line per outage, however many attempts it takes
+            self._say(f"{describe(exc)}; retrying in {wait:g} s.")
 
     def recovered(self) -> None:
         """The database answered again: say after how long, once."""

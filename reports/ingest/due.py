@@ -49,6 +49,8 @@ class DayState:
     gaps: frozenset[str] = frozenset()
     failures: int = 0  # consecutive failed attempts since the last success
     last_failure: datetime | None = None
+    problem: str | None = None  # what the last unsuccessful attempt ran into, in words
+    claimed: bool = False  # a claim is still held on it
 
 
 EMPTY: Final = DayState()
@@ -120,10 +122,21 @@ def _decide(
     lost = tuple(g for g in missing if g != RECOVERY_GROUP or not waiting)
     if not lost:
         return None  # totals may still be rebuilt by subtraction; breakdowns cannot
-    why = "Clarity kept failing" if state.failures else "no run happened while it could be taken"
+    why = why_lost(state)
     if RECOVERY_GROUP in lost:
         why += ", and it could not be rebuilt from the next days' data"
     return Lose(day, lost, f"{why} (the window closed {(due + late_limit):%Y-%m-%d %H:%M} UTC)")
+
+
+def why_lost(state: DayState) -> str:
+    """Say what really kept a day from being taken: a 429, failures, a stuck claim, or no run."""
+    if state.problem and not state.failures:
+        return f"{state.problem} was reached each time it was tried"
+    if state.failures:
+        return "Clarity kept failing" + (f" (last: {state.problem})" if state.problem else "")
+    if state.claimed:
+        return "a claim on it was never released (its process hung or kept dying)"
+    return "no run happened while it could be taken"
 
 
 def recovery_targets(

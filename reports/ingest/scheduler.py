@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -149,7 +150,14 @@ class Scheduler:
             return  # the common case: nothing due, no query spent
         records = runs.day_records(self._engine, source_id=source_id, since=open_from)
         states = {
-            day: DayState(frozenset(r.stored), frozenset(r.gaps), r.failures, r.last_failure)
+            day: DayState(
+                frozenset(r.stored),
+                frozenset(r.gaps),
+                r.failures,
+                r.last_failure,
+                problem=r.problem,
+                claimed=r.claimed,
+            )
             for day, r in records.items()
         }
         actions = plan_days(
@@ -192,9 +200,15 @@ class Scheduler:
             quota.abandon(self._engine, owner=previous, now=now)
         try:
             clock = self._clock or elapsed_clock(now)
-            with Renewer(lambda: self._renew(source_id, action.day, clock), self._renew_every):
+            renew = partial(self._renew, source_id, action.day, clock)
+            with Renewer(renew, self._renew_every):
                 result = self._snapshotter.take_day(
-                    source_id, action.day, now=now, groups=action.groups, purpose=Purpose.SCHEDULED
+                    source_id,
+                    action.day,
+                    now=now,
+                    groups=action.groups,
+                    purpose=Purpose.SCHEDULED,
+                    still_ours=renew,  # renewed before each call, which stops once it was taken
                 )
         finally:
             runs.release(
@@ -207,10 +221,10 @@ class Scheduler:
             return False
         return result.complete
 
-    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> None:
-        """Push our lease on (source, day) out by one lease from the current time."""
+    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> bool:
+        """Push our lease on (source, day) out by one lease from now; False once it is not ours."""
         until = clock() + self._claim_timeout
-        runs.extend(
+        return runs.extend(
             self._engine, source_id=source_id, local_date=day, owner=self._owner, until=until
         )
 

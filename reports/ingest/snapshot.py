@@ -33,6 +33,8 @@ from store.vocab import Outcome, Purpose, SourceStatus
 
 __all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
 
+LEASE_LOST = "our claim's lease expired and another process took the day over"
+
 
 @dataclass(frozen=True)
 class _Context:
@@ -126,10 +128,16 @@ class Snapshotter:
         now: datetime,
         purpose: str = Purpose.SCHEDULED,
         groups: Sequence[str] | None = None,
+        still_ours: Callable[[], bool] | None = None,
     ) -> SnapshotResult:
-        """Take the missing fetch groups (all, or `groups`) of a day that has ended."""
+        """Take the missing fetch groups (all, or `groups`) of a day that has ended.
+
+        `still_ours` is asked before each call: False (our claim's lease was taken over) stops.
+        """
         source, tz = self._load(source_id)
-        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=groups)
+        return self._take_day(
+            source, tz, day, now=now, purpose=purpose, groups=groups, still_ours=still_ours
+        )
 
     def _load(self, source_id: int) -> tuple[Source, ZoneInfo]:
         with session_scope(self._engine) as session:
@@ -146,6 +154,7 @@ class Snapshotter:
         now: datetime,
         purpose: str,
         groups: Sequence[str] | None,
+        still_ours: Callable[[], bool] | None = None,
     ) -> SnapshotResult:
         ctx = _context(source, tz, day, require_aware(now), purpose)
         wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
@@ -164,6 +173,11 @@ class Snapshotter:
                 outcomes.append(GroupOutcome(group.name, Outcome.ALREADY_STORED))
             elif stop is not None:
                 outcomes.append(GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, stop.message))
+            elif still_ours is not None and not still_ours():
+                # A hung owner woke up after another process took the day over: calling now
+                # would spend quota on a group the new owner calls too.
+                stop = GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, LEASE_LOST)
+                outcomes.append(stop)
             else:
                 outcome, parsed, result = self._take_group(ctx, group, calls[group.name], now)
                 outcomes.append(outcome)

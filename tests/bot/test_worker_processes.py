@@ -24,10 +24,14 @@ from store.models import DayGap, MetricRow, QuotaCall, Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM_START = datetime(2026, 3, 8, 23, 30, tzinfo=UTC)
+# A killed worker's claim is taken over when its lease runs out (its PID says nothing): the kill
+# test's restarts wait out a 5 s lease, not the default 10 minutes.
+KILL_LEASE = "5"
 
 
-def worker(db_url, key, sandbox, *args, reserve="2"):
+def worker(db_url, key, sandbox, *args, reserve="2", extra=None):
     env = {
+        **(extra or {}),
         "CLARITY_MANUAL_RESERVE": reserve,
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": db_url,
@@ -82,14 +86,15 @@ def stop(proc):
     assert proc.returncode == 0, err.decode()
 
 
-def start_at(sandbox, db_url, key, sim_now, *, count=1, reserve="2"):
+def start_at(sandbox, db_url, key, sim_now, *, count=1, reserve="2", lease=None):
     """Start `count` workers whose clock (and the sandbox's) reads `sim_now` now, at real speed."""
     # The test sets the instant; a busy machine only makes a tick later by the seconds it is
     # slow, never by the hours the scheduler's rules are about.
     wall = time.time()
     sandbox.clock = lambda: sim_now + timedelta(seconds=time.time() - wall)
     args = ["--now", sim_now.isoformat(), "--wall-start", str(wall), "--interval", "0.2"]
-    return [worker(db_url, key, sandbox, *args, reserve=reserve) for _ in range(count)]
+    extra = {"CLARITYBOT_LEASE_SECONDS": lease} if lease else {}
+    return [worker(db_url, key, sandbox, *args, reserve=reserve, extra=extra) for _ in range(count)]
 
 
 @pytest.mark.soak
@@ -147,7 +152,7 @@ def test_kill_9_at_random_points_loses_at_most_the_call_in_flight(engine, db_url
             before = len(sandbox.calls)
             # No manual reserve here: all 10 calls of a day are the scheduler's, so up to five
             # kills (five wasted calls) fit in one day's quota.
-            (proc,) = start_at(sandbox, db_url, key, sim_now, reserve="0")
+            (proc,) = start_at(sandbox, db_url, key, sim_now, reserve="0", lease=KILL_LEASE)
             if kills_today == 5:  # the day's quota has room for no more waste: let it finish
                 assert wait_until(lambda d=day: stored_groups(engine, d) == 5)
                 stop(proc)
@@ -160,7 +165,7 @@ def test_kill_9_at_random_points_loses_at_most_the_call_in_flight(engine, db_url
                 kills, kills_today = kills + 1, kills_today + 1
             sim_now = sandbox.clock()
         # A restart finishes every day that was due, without calling anything twice.
-        (proc,) = start_at(sandbox, db_url, key, sim_now, reserve="0")
+        (proc,) = start_at(sandbox, db_url, key, sim_now, reserve="0", lease=KILL_LEASE)
         assert wait_until(lambda: stored_groups(engine, day) == 5)
         time.sleep(0.5)
         stop(proc)

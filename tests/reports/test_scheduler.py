@@ -161,6 +161,25 @@ def test_a_claim_is_taken_over_when_its_lease_expires_never_for_its_pid(
     assert abandoned.outcome == "abandoned"
 
 
+def test_our_own_claim_left_by_an_outage_is_retaken_when_its_lease_expires(
+    engine, cipher, sandbox, http
+):
+    sid = make_source(engine, cipher, sandbox)
+    now = MIDNIGHT_9 + timedelta(minutes=5)
+    sched = make_scheduler(engine, cipher, sandbox, http)
+    # The database went away before the run could release its claim: the claim is still ours.
+    runs.claim(
+        engine,
+        source_id=sid,
+        local_date=date(2026, 3, 8),
+        owner=sched.owner,
+        now=now,
+        timeout=timedelta(minutes=10),
+    )
+    assert tick(sched, sandbox, now + timedelta(minutes=9)).calls == 0  # our lease still runs
+    assert tick(sched, sandbox, now + timedelta(minutes=10)).calls == 5  # expired: retaken
+
+
 def test_a_rejected_token_disables_the_source_tells_the_owner_and_stops_calls(
     engine, cipher, sandbox, http
 ):
@@ -283,3 +302,27 @@ def test_the_late_limit_is_where_a_day_stops_being_taken_directly(engine, cipher
     sched = make_scheduler(engine, cipher, sandbox, http)
     tick(sched, sandbox, MIDNIGHT_9 + LATE_LIMIT)
     assert stored(engine, sid)[(date(2026, 3, 8), "overall")].late
+
+
+def test_gap_reasons_say_what_really_happened(engine, cipher, sandbox, http):
+    shop = make_source(engine, cipher, sandbox)
+    blog = make_source(engine, cipher, sandbox, project="blog")
+    sched = make_scheduler(engine, cipher, sandbox, http)
+    sandbox.fail_next(429, times=1)  # the first call of the night, shop's: Clarity's limit
+    runs.claim(
+        engine,
+        source_id=blog,
+        local_date=date(2026, 3, 8),
+        owner="host-h:1:hung",
+        now=MIDNIGHT_9,
+        timeout=timedelta(days=3),
+    )
+    tick(sched, sandbox, MIDNIGHT_9 + timedelta(minutes=5))
+    report = tick(sched, sandbox, MIDNIGHT_9 + LATE_LIMIT + timedelta(minutes=1))
+    reasons = {source: why for source, _, _, why in report.lost}
+    assert reasons[shop].startswith("Clarity's daily limit (429) was reached"), reasons
+    assert reasons[blog].startswith("a claim on it was never released"), reasons
+    with Session(engine) as session:
+        gaps = {(g.source_id, g.reason) for g in session.exec(select(DayGap))}
+    assert {source for source, _ in gaps} == {shop, blog}
+    assert all("no run happened" not in why for _, why in gaps)
