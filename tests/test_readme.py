@@ -29,5 +29,13 @@ def test_quick_start_is_exactly_two_commands():
     assert [b.strip() for b in blocks] == [
         "python3 -m venv .venv && . .venv/bin/activate && python3 -m pip install . "
         "&& claritybot demo",
-        ". .venv/bin/activate && python3 -m pip install '.[test]' && python3 -m pytest",
+        "python3 -m venv .venv && . .venv/bin/activate && python3 -m pip install '.[test]' "
+        "&& python3 -m pytest",
     ]
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    test_command = re.findall(r"```sh\n(.*?)```", quick, re.S)[1].strip()
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert test_command in ci.splitlines()
