@@ -155,18 +155,37 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
         raise UsageError("--interval and --speed must be positive.")
     if args.now:
         rt.clock = simulated_clock(parse_now(args.now, rt.err), args.speed, args.wall_start)
-    parts: list[tuple[Scheduler, Dispatcher, AlertEvaluator]] = []
     outage = Outage(rt.err, args.interval)
     stopping: list[bool] = []
     ticks: list[int] = [0]
+    job = _tick_job(rt, args.speed, outage, ticks)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         stopping.append(True)  # finish the current tick, then leave
 
+    def done() -> bool:
+        return bool(stopping) or (args.max_ticks is not None and ticks[0] >= args.max_ticks)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    loop = _start_loop(rt, args.interval, job)
+    try:
+        job()
+        _run_until(done, loop, job, outage, args.interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    rt.err.write("claritybot worker: stopped.\n")
+    return 0
+
+
+def _tick_job(rt: Runtime, speed: float, outage: Outage, ticks: list[int]) -> Callable[[], None]:
+    """One tick, counted in `ticks`; a database outage is reported, not raised."""
+    parts: list[tuple[Scheduler, Dispatcher, AlertEvaluator]] = []
+
     def job() -> None:
         try:
             if not parts:  # built here: the database may be away when the worker starts
-                parts.append(_worker_parts(rt, args.speed))
+                parts.append(_worker_parts(rt, speed))
             _one_tick(rt, *parts[0])
         except DBAPIError as exc:
             outage.failed(exc)  # a claim left behind expires with its lease; nothing is lost
@@ -174,26 +193,35 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
         outage.recovered()
         ticks[0] += 1
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    return job
+
+
+def _start_loop(rt: Runtime, interval: float, job: Callable[[], None]) -> schedule.Scheduler:
+    """The `schedule` loop running `job` every `interval` seconds, announced on stderr."""
     # Only `every(n).seconds` is used: schedule's own timezone handling repeats or skips jobs
     # around DST (see DEPS.md); when a day is due is decided by reports.ingest.due with zoneinfo.
     loop = schedule.Scheduler()
-    loop.every(args.interval).seconds.do(job)
-    rt.err.write(f"claritybot worker: started, a tick every {args.interval:g} s.\n")
+    # schedule takes float seconds (timedelta); only its stubs say int. --interval 0.05 is real.
+    loop.every(interval).seconds.do(job)  # type: ignore[arg-type]
+    rt.err.write(f"claritybot worker: started, a tick every {interval:g} s.\n")
     rt.err.flush()
-    try:
-        job()
-        while not stopping and (args.max_ticks is None or ticks[0] < args.max_ticks):
-            if not outage.active:
-                loop.run_pending()
-            elif outage.due():
-                job()
-            time.sleep(min(1.0, args.interval / 5))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    rt.err.write("claritybot worker: stopped.\n")
-    return 0
+    return loop
+
+
+def _run_until(
+    done: Callable[[], bool],
+    loop: schedule.Scheduler,
+    job: Callable[[], None],
+    outage: Outage,
+    interval: float,
+) -> None:
+    """Run due ticks until `done`; during an outage, retry on the outage's own backoff."""
+    while not done():
+        if not outage.active:
+            loop.run_pending()
+        elif outage.due():
+            job()
+        time.sleep(min(1.0, interval / 5))
 
 
 def _worker_parts(rt: Runtime, speed: float) -> tuple[Scheduler, Dispatcher, AlertEvaluator]:

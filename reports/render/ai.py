@@ -65,55 +65,75 @@ def prompt_text(text: str | None) -> str:
 
 def facts_payload(facts: Sequence[Facts]) -> list[dict[str, Any]]:
     """The facts as JSON-able data: aggregate numbers and labels, nothing else."""
+    return [_fact_payload(f) for f in facts]
 
-    def r(value: float | None) -> float | None:
-        return None if value is None else round(value, 2)
 
+def _r(value: float | None) -> float | None:
+    """A number rounded for the prompt; a gap stays None, never a zero."""
+    return None if value is None else round(value, 2)
+
+
+def _fact_payload(f: Facts) -> dict[str, Any]:
+    """One metric's facts, in the key order the prompt has always had."""
+    return {
+        "project": prompt_text(f.source_label),
+        "metric": f.metric.label,
+        "unit": f.metric.unit,
+        "higher_is_better": f.metric.higher_is_better,
+        "latest": {
+            "day": f.latest_day.isoformat() if f.latest_day else None,
+            "value": _r(f.latest),
+        },
+        "combined_by": RULE_WORDS[f.metric.rule],
+        **_windows_payload(f),
+        "caveats": _caveats_payload(f),
+        "movers": _movers_payload(f),
+    }
+
+
+def _windows_payload(f: Facts) -> dict[str, Any]:
+    """Last week, the last and previous 7 days and the 7- and 28-day averages."""
+    return {
+        "same_weekday_last_week": _r(f.week_ago),
+        "change_vs_last_week_pct": _r(f.change_week_pct),
+        "change_vs_last_week_points": _r(f.change_week) if f.in_points else None,
+        "last_7_days": _r(f.period.value),
+        "last_7_days_is": "daily average" if f.period.per_day else "combined",
+        "last_7_days_days_with_data": f.period.days_with_data,
+        "previous_7_days": _r(f.previous_period),
+        "change_vs_previous_7_days_pct": _r(f.change_period_pct),
+        "change_vs_previous_7_days_points": _r(f.change_period) if f.in_points else None,
+        "average_7_days": _r(f.baseline_7.value),
+        "average_28_days": _r(f.baseline_28.value),
+        "average_28_days_days_with_data": f.baseline_28.days_with_data,
+    }
+
+
+def _caveats_payload(f: Facts) -> dict[str, Any]:
+    """How complete the data behind the numbers is."""
+    return {
+        "days_looked_at": f.days,
+        "days_without_data": f.days_missing,
+        "estimated_days": f.estimated_days,
+        "late_snapshots": f.late_days,
+        "days_with_data": f.days_with_data,
+        "short_or_long_days": [
+            {"day": day.isoformat(), "hours": hours} for day, hours in f.odd_days
+        ],
+    }
+
+
+def _movers_payload(f: Facts) -> list[dict[str, Any]]:
+    """The pages or segments that moved most, labels escaped for the prompt."""
     return [
         {
-            "project": prompt_text(f.source_label),
-            "metric": f.metric.label,
-            "unit": f.metric.unit,
-            "higher_is_better": f.metric.higher_is_better,
-            "latest": {
-                "day": f.latest_day.isoformat() if f.latest_day else None,
-                "value": r(f.latest),
-            },
-            "combined_by": RULE_WORDS[f.metric.rule],
-            "same_weekday_last_week": r(f.week_ago),
-            "change_vs_last_week_pct": r(f.change_week_pct),
-            "change_vs_last_week_points": r(f.change_week) if f.in_points else None,
-            "last_7_days": r(f.period.value),
-            "last_7_days_is": "daily average" if f.period.per_day else "combined",
-            "last_7_days_days_with_data": f.period.days_with_data,
-            "previous_7_days": r(f.previous_period),
-            "change_vs_previous_7_days_pct": r(f.change_period_pct),
-            "change_vs_previous_7_days_points": r(f.change_period) if f.in_points else None,
-            "average_7_days": r(f.baseline_7.value),
-            "average_28_days": r(f.baseline_28.value),
-            "average_28_days_days_with_data": f.baseline_28.days_with_data,
-            "caveats": {
-                "days_looked_at": f.days,
-                "days_without_data": f.days_missing,
-                "estimated_days": f.estimated_days,
-                "late_snapshots": f.late_days,
-                "days_with_data": f.days_with_data,
-                "short_or_long_days": [
-                    {"day": day.isoformat(), "hours": hours} for day, hours in f.odd_days
-                ],
-            },
-            "movers": [
-                {
-                    "kind": m.kind,
-                    "label": prompt_text(m.label),
-                    "value": r(m.value),
-                    "change_pct": r(m.change_pct),
-                    "change": r(m.change),
-                }
-                for m in f.movers
-            ],
+            "kind": m.kind,
+            "label": prompt_text(m.label),
+            "value": _r(m.value),
+            "change_pct": _r(m.change_pct),
+            "change": _r(m.change),
         }
-        for f in facts
+        for m in f.movers
     ]
 
 
