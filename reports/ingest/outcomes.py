@@ -1,4 +1,4 @@
-"""What a snapshot run did, per fetch group and per day, and the source health it leaves behind."""
+"""What a snapshot run did, per fetch group, day and tick, and the source health it leaves."""
 
 from __future__ import annotations
 
@@ -71,3 +71,28 @@ def health(outcomes: tuple[GroupOutcome, ...]) -> tuple[SourceStatus | None, str
     if not any(o.called for o in outcomes):
         return None, None
     return SourceStatus.CONNECTED, None
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    now: datetime
+    results: list[SnapshotResult] = field(default_factory=list)
+    lost: list[tuple[int, date, tuple[str, ...], str]] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def calls(self) -> int:
+        """Clarity calls this tick sent."""
+        return sum(r.calls_spent for r in self.results)
+
+
+def merge_parts(now: datetime, parts: list[tuple[int, TickReport]]) -> TickReport:
+    """One report from per-source parts, in source order whatever order the threads finished."""
+    report = TickReport(now)
+    for _, part in sorted(parts, key=lambda item: item[0]):
+        report.results.extend(part.results)
+        report.lost.extend(part.lost)
+        report.skipped.extend(part.skipped)
+    return report

@@ -12,7 +12,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Final
@@ -23,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from reports.ingest.due import LATE_LIMIT, DayState, Lose, Take, plan_days, spread
-from reports.ingest.outcomes import SnapshotResult
+from reports.ingest.outcomes import SnapshotResult, TickReport, merge_parts
 from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
 from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
@@ -32,25 +31,12 @@ from store import quota, runs
 from store.models import RunLog, Source, Workspace
 from store.vocab import Outcome, Purpose
 
+__all__ = ["CLAIM_TIMEOUT", "CONCURRENCY", "Scheduler", "TickReport"]
+
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT: Final = DEFAULT_LEASE  # the lease on a (source, day), renewed while it runs
 CONCURRENCY: Final = 16  # projects at once: enough to overlap Clarity's latency, never a burst
-
-
-@dataclass
-class TickReport:
-    """What one tick did."""
-
-    now: datetime
-    results: list[SnapshotResult] = field(default_factory=list)
-    lost: list[tuple[int, date, tuple[str, ...], str]] = field(default_factory=list)
-    skipped: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def calls(self) -> int:
-        """Clarity calls this tick sent."""
-        return sum(r.calls_spent for r in self.results)
 
 
 class Scheduler:
@@ -97,7 +83,7 @@ class Scheduler:
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="claritybot-tick") as pool:
                 parts = list(pool.map(lambda p: self._run_project(p, now), projects))
-        return _merge(now, [part for project in parts for part in project])
+        return merge_parts(now, [part for project in parts for part in project])
 
     def _by_project(self, now: datetime) -> list[list[tuple[Source, str]]]:
         """Group the sources with something due by Clarity project (one quota ledger each)."""
@@ -177,6 +163,7 @@ class Scheduler:
         self._settle(source_id, open_from, local_date(now, tz), tz)
 
     def _take(self, source: Source, action: Take, now: datetime, report: TickReport) -> bool:
+        """Take one due day under our claim; False when later days must wait for the next tick."""
         source_id = source.id or 0
         usage = quota.usage(
             self._engine, project_key=source.project_key, now=now, policy=self._policy
@@ -184,32 +171,11 @@ class Scheduler:
         if usage.left_for_automatic <= 0:
             report.skipped.append((source_id, "quota"))
             return False
-        previous = runs.claim(
-            self._engine,
-            source_id=source_id,
-            local_date=action.day,
-            owner=self._owner,
-            now=now,
-            timeout=self._claim_timeout,
-        )
-        if previous is None:
+        if not self._claim(source_id, action.day, now):
             report.skipped.append((source_id, f"{action.day} claimed by another process"))
             return True
-        if previous:
-            # The previous owner's lease ran out mid-run: its unfinished call counts as spent.
-            quota.abandon(self._engine, owner=previous, now=now)
         try:
-            clock = self._clock or elapsed_clock(now)
-            renew = partial(self._renew, source_id, action.day, clock)
-            with Renewer(renew, self._renew_every):
-                result = self._snapshotter.take_day(
-                    source_id,
-                    action.day,
-                    now=now,
-                    groups=action.groups,
-                    purpose=Purpose.SCHEDULED,
-                    still_ours=renew,  # renewed before each call, which stops once it was taken
-                )
+            result = self._take_claimed(source_id, action, now)
         finally:
             runs.release(
                 self._engine, source_id=source_id, local_date=action.day, owner=self._owner
@@ -220,6 +186,37 @@ class Scheduler:
             self._notifier.source_disabled(source_id, source.label, rejected.message)
             return False
         return result.complete
+
+    def _claim(self, source_id: int, day: date, now: datetime) -> bool:
+        """Claim (source, day) for us; False when another process holds a live claim on it."""
+        previous = runs.claim(
+            self._engine,
+            source_id=source_id,
+            local_date=day,
+            owner=self._owner,
+            now=now,
+            timeout=self._claim_timeout,
+        )
+        if previous is None:
+            return False
+        if previous:
+            # The previous owner's lease ran out mid-run: its unfinished call counts as spent.
+            quota.abandon(self._engine, owner=previous, now=now)
+        return True
+
+    def _take_claimed(self, source_id: int, action: Take, now: datetime) -> SnapshotResult:
+        """Take the day we hold, renewing our lease while it runs."""
+        clock = self._clock or elapsed_clock(now)
+        renew = partial(self._renew, source_id, action.day, clock)
+        with Renewer(renew, self._renew_every):
+            return self._snapshotter.take_day(
+                source_id,
+                action.day,
+                now=now,
+                groups=action.groups,
+                purpose=Purpose.SCHEDULED,
+                still_ours=renew,  # renewed before each call, which stops once it was taken
+            )
 
     def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> bool:
         """Push our lease on (source, day) out by one lease from now; False once it is not ours."""
@@ -281,13 +278,3 @@ def _open_from(source: Source, tz: ZoneInfo) -> date:
     if source.complete_through is None:
         return first
     return max(first, source.complete_through + timedelta(days=1))
-
-
-def _merge(now: datetime, parts: list[tuple[int, TickReport]]) -> TickReport:
-    """One report from per-source parts, in source order whatever order the threads finished."""
-    report = TickReport(now)
-    for _, part in sorted(parts, key=lambda item: item[0]):
-        report.results.extend(part.results)
-        report.lost.extend(part.lost)
-        report.skipped.extend(part.skipped)
-    return report

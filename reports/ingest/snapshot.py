@@ -8,27 +8,25 @@ in flight; the next run stores what is missing and never stores anything twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from reports.clarity.client import ClarityClient, PreparedCall
 from reports.clarity.parser import ParsedResponse
-from reports.clarity.rows import metric_rows, ranked_rows
-from reports.errors import ClaritybotError, ClarityQuotaExceeded, UsageError
+from reports.errors import ClaritybotError, UsageError
 from reports.ingest import recovery
 from reports.ingest.calls import CallResult, GuardedCaller
 from reports.ingest.due import LATE_LIMIT, ON_TIME
 from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
 from reports.ingest.outcomes import STOPPING, GroupOutcome, SnapshotResult, health
+from reports.ingest.storing import DayContext, log_attempt, store_group
 from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
 from store import quota, repository, runs
 from store.crypto import TokenCipher
 from store.db import session_scope
-from store.models import RunLog, Snapshot, Source
+from store.models import Source
 from store.vocab import Outcome, Purpose, SourceStatus
 
 __all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
@@ -36,19 +34,9 @@ __all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
 LEASE_LOST = "our claim's lease expired and another process took the day over"
 
 
-@dataclass(frozen=True)
-class _Context:
-    source: Source
-    tz: ZoneInfo
-    local_date: date
-    due_at: datetime
-    first_day: date
-    purpose: str
-
-
-def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: str) -> _Context:
+def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: str) -> DayContext:
     """What taking `day` needs to know; refuses a day not over yet and a disabled source."""
-    ctx = _Context(source, tz, day, due_at(day, tz), local_date(source.created_at, tz), purpose)
+    ctx = DayContext(source, tz, day, due_at(day, tz), local_date(source.created_at, tz), purpose)
     if now < ctx.due_at:
         raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
     if not source.enabled:
@@ -156,6 +144,7 @@ class Snapshotter:
         groups: Sequence[str] | None,
         still_ours: Callable[[], bool] | None = None,
     ) -> SnapshotResult:
+        """Take the wanted groups of `day` not stored yet, then record the source's health."""
         ctx = _context(source, tz, day, require_aware(now), purpose)
         wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
         token = self._cipher.decrypt(source.token_encrypted)
@@ -165,10 +154,26 @@ class Snapshotter:
             done = repository.stored_groups(
                 session=session, source_id=source.id or 0, local_date=day
             )
+        outcomes, rebuilt = self._take_groups(
+            ctx, token, [(g, calls[g.name]) for g in wanted], done, still_ours, now
+        )
+        self._update_health(source, outcomes, now)
+        return SnapshotResult(source.id or 0, day, ctx.due_at, outcomes, rebuilt)
+
+    def _take_groups(
+        self,
+        ctx: DayContext,
+        token: str,
+        wanted: list[tuple[FetchGroup, PreparedCall]],
+        done: set[str],
+        still_ours: Callable[[], bool] | None,
+        now: datetime,
+    ) -> tuple[tuple[GroupOutcome, ...], tuple[recovery.Rebuilt, ...]]:
+        """Take each group in plan order until one stops the run; the rest are not attempted."""
         outcomes: list[GroupOutcome] = []
         rebuilt: list[recovery.Rebuilt] = []
         stop: GroupOutcome | None = None
-        for group in wanted:
+        for group, call in wanted:
             if group.name in done:
                 outcomes.append(GroupOutcome(group.name, Outcome.ALREADY_STORED))
             elif stop is not None:
@@ -179,18 +184,17 @@ class Snapshotter:
                 stop = GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, LEASE_LOST)
                 outcomes.append(stop)
             else:
-                outcome, parsed, result = self._take_group(ctx, group, calls[group.name], now)
+                outcome, parsed, result = self._take_group(ctx, group, call, now)
                 outcomes.append(outcome)
                 if outcome.status in STOPPING:
                     # One failure usually means the next call fails too, and each costs quota.
                     stop = outcome
                 elif parsed is not None and group.name == recovery.GROUP:
                     rebuilt += self._recover(ctx, token, parsed, result, now)
-        self._update_health(source, tuple(outcomes), now)
-        return SnapshotResult(source.id or 0, day, ctx.due_at, tuple(outcomes), tuple(rebuilt))
+        return tuple(outcomes), tuple(rebuilt)
 
     def _take_group(
-        self, ctx: _Context, group: FetchGroup, call: PreparedCall, now: datetime
+        self, ctx: DayContext, group: FetchGroup, call: PreparedCall, now: datetime
     ) -> tuple[GroupOutcome, ParsedResponse | None, CallResult]:
         result = self._caller.call(
             source=ctx.source, call=call, group=group.name, purpose=ctx.purpose, now=now
@@ -208,42 +212,13 @@ class Snapshotter:
             )
         else:
             assert parsed is not None
-            outcome = self._store(ctx, group, parsed, result, late)
-        self._log(ctx, group.name, result, outcome, late)
+            outcome = store_group(self._engine, ctx, group, parsed, result, late)
+        log_attempt(self._engine, self._owner, ctx, group.name, result, outcome, late)
         stored = outcome.status == Outcome.STORED
         return outcome, parsed if stored and not late else None, result
 
-    def _store(
-        self,
-        ctx: _Context,
-        group: FetchGroup,
-        parsed: ParsedResponse,
-        result: CallResult,
-        late: bool,
-    ) -> GroupOutcome:
-        source_id, day = ctx.source.id or 0, ctx.local_date
-        rows = metric_rows(parsed, source_id=source_id, local_date=day, fetch_group=group.name)
-        ranked = ranked_rows(parsed, source_id=source_id, local_date=day, fetch_group=group.name)
-        try:
-            with session_scope(self._engine) as session:
-                repository.save_snapshot(
-                    session=session,
-                    snapshot=_snapshot_row(ctx, group, parsed, result, late),
-                    metric_rows=rows,
-                    ranked_rows=ranked,
-                )
-        except IntegrityError:
-            message = "stored meanwhile by another run"
-            return GroupOutcome(group.name, Outcome.ALREADY_STORED, message, called=True)
-        message = f"{len(rows)} rows, {len(ranked)} ranked"
-        if parsed.truncated_blocks:
-            message += f"; possibly truncated: {', '.join(parsed.truncated_blocks)}"
-        if late:
-            message += "; late"
-        return GroupOutcome(group.name, Outcome.STORED, message, len(rows), called=True)
-
     def _recover(
-        self, ctx: _Context, token: str, parsed: ParsedResponse, result: CallResult, now: datetime
+        self, ctx: DayContext, token: str, parsed: ParsedResponse, result: CallResult, now: datetime
     ) -> list[recovery.Rebuilt]:
         source_id = ctx.source.id or 0
         since = ctx.local_date - timedelta(days=recovery.MAX_BACK)
@@ -263,28 +238,6 @@ class Snapshotter:
             now=now,
         )
 
-    def _log(
-        self, ctx: _Context, group: str, result: CallResult, outcome: GroupOutcome, late: bool
-    ) -> None:
-        runs.record_run(
-            self._engine,
-            RunLog(
-                source_id=ctx.source.id or 0,
-                local_date=ctx.local_date,
-                fetch_group=group,
-                started_at=result.called_at,
-                finished_at=result.called_at,
-                # A 429 marks the day "quota exhausted": it is not a failure to back off from.
-                outcome=Outcome.QUOTA_EXHAUSTED
-                if outcome.error_kind == ClarityQuotaExceeded.kind
-                else outcome.status,
-                calls=1 if outcome.called else 0,
-                late=late,
-                error=outcome.message if outcome.status in STOPPING else None,
-                owner=self._owner,
-            ),
-        )
-
     def _update_health(
         self, source: Source, outcomes: tuple[GroupOutcome, ...], now: datetime
     ) -> None:
@@ -302,24 +255,3 @@ class Snapshotter:
                 # A rejected token would fail every call; no more calls until it is replaced.
                 enabled=status != SourceStatus.TOKEN_REJECTED,
             )
-
-
-def _snapshot_row(
-    ctx: _Context, group: FetchGroup, parsed: ParsedResponse, result: CallResult, late: bool
-) -> Snapshot:
-    """The snapshot row of one group's reply, with the real window its call covered."""
-    return Snapshot(
-        source_id=ctx.source.id or 0,
-        local_date=ctx.local_date,
-        fetch_group=group.name,
-        dimensions=list(parsed.dimensions),
-        num_days=group.num_days,
-        window_start=result.called_at - timedelta(days=group.num_days),
-        window_end=result.called_at,
-        due_at=ctx.due_at,
-        late=late,
-        raw_response_id=result.raw_id,
-        truncated_blocks=list(parsed.truncated_blocks),
-        unknown_blocks=list(parsed.unknown_blocks),
-        warnings=len(parsed.warnings),
-    )
