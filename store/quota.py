@@ -113,17 +113,22 @@ def reserve(
     }
     highest = policy.limit_for(purpose)
     stmt = _next_slot_insert(fields, highest if limit is None else min(limit, highest))
+    taken = _insert_racing(engine, stmt)
+    return None if taken is None else Reservation(taken.id, project_key, day, taken.slot)
+
+
+def _insert_racing(engine: Engine, stmt: ReturningInsert[Any]) -> Any:
+    """Run the slot insert until it settles: the taken row, or None when no slot is left."""
     for _ in range(_RACE_RETRIES):
         try:
             with engine.begin() as conn:
-                taken = conn.execute(stmt).first()
+                return conn.execute(stmt).first()
         except IntegrityError:
             continue  # another caller took that slot number first; look again
         except OperationalError as exc:
             if "locked" not in str(exc).lower():
                 raise
             continue  # SQLite busy beyond its timeout under heavy contention; look again
-        return None if taken is None else Reservation(taken.id, project_key, day, taken.slot)
     raise RuntimeError("could not reserve a quota slot: too much contention")
 
 

@@ -12,7 +12,7 @@ from bot.cli.runtime import Runtime
 from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_weekday
 from reports.errors import DeliveryError, UsageError
-from store import ledger
+from store import ledger_rows
 from store.models import Delivery, Subscription
 from store.vocab import DestinationKind, Frequency
 
@@ -211,7 +211,7 @@ def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
     """Print the ledger, newest first; or, with `retry ID`, queue a failed report again."""
     if args.action == "retry":
         return _retry(args, rt)
-    rows = ledger.recent(rt.engine, limit=args.limit)
+    rows = ledger_rows.recent(rt.engine, limit=args.limit)
     if args.json:
         rt.out.write(json.dumps([delivery_dict(r) for r in rows], indent=2) + "\n")
         return 0
@@ -230,7 +230,7 @@ def _retry(args: argparse.Namespace, rt: Runtime) -> int:
     """Queue a failed delivery for the next tick; refuse anything not failed."""
     if args.id is None:
         raise UsageError("Say which delivery: claritybot deliveries retry ID.")
-    row = ledger.retry(rt.engine, args.id, now=rt.clock())
+    row = ledger_rows.retry(rt.engine, args.id, now=rt.clock())
     if row is None:
         raise UsageError(f"Delivery {args.id} has not failed: only failed reports are retried.")
     rt.out.write(

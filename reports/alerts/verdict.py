@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import mean
 
-from reports.delivery.dispatch import GRACE, READY_GROUP
+from reports.delivery.readiness import GRACE, READY_GROUP
 from reports.history.catalogue import Metric, by_page, get_metric
 from reports.history.load import History
 from reports.history.query import Aggregate
@@ -129,26 +129,9 @@ def evaluate(history: History, rule: AlertRule) -> Verdict | None:
     value, baseline, sessions = found.value, found.baseline, found.sessions
     if value is None:
         return Verdict(day, AlertState.UNKNOWN, None, None, "no data in the window: not judged")
-    gaps = found.days - found.days_with_data
-    if gaps and get_metric(rule.metric).rule == "sum":
-        total = format_value(value, get_metric(rule.metric).unit)
-        return Verdict(
-            day,
-            AlertState.UNKNOWN,
-            value,
-            baseline,
-            f"{total} over {found.days_with_data} of {found.days} days ({gaps} without data): "
-            "a total with a missing day is not judged",
-        )
-    if sessions is not None and sessions < rule.min_sessions:
-        return Verdict(
-            day,
-            AlertState.UNKNOWN,
-            value,
-            baseline,
-            f"too little traffic ({sessions:.0f} sessions, the rule needs "
-            f"{rule.min_sessions}): not judged",
-        )
+    unjudged = _too_thin(found, rule, value, sessions)
+    if unjudged is not None:
+        return Verdict(day, AlertState.UNKNOWN, value, baseline, unjudged)
     state, pct = decide(rule.condition, rule.threshold, rule.direction, value, baseline)
     if state == AlertState.UNKNOWN:
         return Verdict(day, state, value, None, "nothing comparable before: not judged")
@@ -156,6 +139,23 @@ def evaluate(history: History, rule: AlertRule) -> Verdict | None:
     return Verdict(
         day, state, value, baseline, text if state == AlertState.FIRED else f"holds not: {text}"
     )
+
+
+def _too_thin(found: Measure, rule: AlertRule, value: float, sessions: float | None) -> str | None:
+    """Why a measured window is not judged (a total missing a day, too little traffic), if so."""
+    gaps = found.days - found.days_with_data
+    if gaps and get_metric(rule.metric).rule == "sum":
+        total = format_value(value, get_metric(rule.metric).unit)
+        return (
+            f"{total} over {found.days_with_data} of {found.days} days ({gaps} without data): "
+            "a total with a missing day is not judged"
+        )
+    if sessions is not None and sessions < rule.min_sessions:
+        return (
+            f"too little traffic ({sessions:.0f} sessions, the rule needs "
+            f"{rule.min_sessions}): not judged"
+        )
+    return None
 
 
 def _text(

@@ -10,13 +10,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from reports.delivery import readiness
 from reports.delivery.cadence import Cadence, Occurrence, due_between, latest_due
 from reports.delivery.compose import Report, compose, report_needs
 from reports.delivery.email import Links
@@ -28,16 +29,14 @@ from reports.history.quality import QualityGuard, note_lines
 from reports.notify import LogNotifier, Notifier
 from reports.render.ai import Summarizer
 from reports.render.charts import ChartMaker
-from reports.timezones import local_date, parse_timezone, require_aware, yesterday
+from reports.timezones import local_date, parse_timezone, require_aware
 from reports.workers import Renewer, elapsed_clock
-from store import ledger, repository
-from store.models import DayGap, Delivery, Source, Subscription, Workspace
+from store import ledger, ledger_rows, repository
+from store.models import Delivery, Source, Subscription, Workspace
 from store.vocab import DeliveryStatus, DestinationKind
 
 log = logging.getLogger(__name__)
-GRACE: Final = timedelta(hours=3)
 MISSED_LOOKBACK: Final = timedelta(days=35)  # how far back missed periods are recorded
-READY_GROUP: Final = "overall"  # a day's totals: enough to report on it
 
 
 class Sender(Protocol):
@@ -71,7 +70,7 @@ class Dispatcher:
         """Send every due report; return how many ended in each state."""
         now, outcomes = require_aware(now), Counter[str]()
         subs = {s.id or 0: s for s in list_subscriptions(self.engine)}
-        for row in ledger.open_rows(self.engine, list(subs)):
+        for row in ledger_rows.open_rows(self.engine, list(subs)):
             outcomes[self._guarded(self._resume, row, subs[row.subscription_id], now)] += 1
         for sub in subs.values():
             outcomes[self._guarded(self._due, sub, now)] += 1
@@ -104,7 +103,7 @@ class Dispatcher:
         if ledger.get(self.engine, subscription_id=sub.id or 0, period=occurrence.period):
             return ""
         self._record_missed(sub, cadence, occurrence, now)
-        ready, note = self._ready(source, zone, occurrence, now)
+        ready, note = readiness.ready(self.engine, source, zone, occurrence, now)
         if not ready:
             return "waiting"
         row = ledger.claim_new(
@@ -147,27 +146,6 @@ class Dispatcher:
                         "next report, which was sent instead"
                     ),
                 )
-
-    def _ready(
-        self, source: Source, zone: str, occurrence: Occurrence, now: datetime
-    ) -> tuple[bool, str | None]:
-        """Is the day the report describes stored (or known lost)? Else wait, up to GRACE."""
-        day = yesterday(occurrence.due_at, parse_timezone(zone))
-        with Session(self.engine) as session:
-            stored = repository.stored_groups(
-                session=session, source_id=source.id or 0, local_date=day
-            )
-            lost = _gap(session, source.id or 0, day)
-        if READY_GROUP in stored:
-            return True, None
-        if lost:
-            return True, f"{day:%a %-d %b} could not be stored from Clarity; it is left out."
-        if now < occurrence.due_at + GRACE and source.enabled:
-            return False, None
-        return True, (
-            f"{day:%a %-d %b} is not in yet (waited {GRACE.seconds // 3600} h): this "
-            "report shows the days before it."
-        )
 
     def _resume(self, row: Delivery, sub: Subscription, now: datetime) -> str:
         sender = self.senders.get(sub.destination_kind)
@@ -304,14 +282,3 @@ MISSING: Final[dict[str, str]] = {
     DestinationKind.EMAIL: "Email is not set up (SMTP_URL, MAIL_FROM): nothing can be mailed.",
     DestinationKind.OUTBOX: "The outbox is not available.",
 }
-
-
-def _gap(session: Session, source_id: int, day: date) -> bool:
-    found = session.exec(
-        select(DayGap.id).where(
-            DayGap.source_id == source_id,
-            DayGap.local_date == day,
-            DayGap.fetch_group == READY_GROUP,
-        )
-    ).first()
-    return found is not None

@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from reports.delivery.dispatch import GRACE, Dispatcher
+from reports.delivery.dispatch import Dispatcher
 from reports.delivery.outbox import OutboxSender
+from reports.delivery.readiness import GRACE
 from reports.delivery.subscriptions import NewSubscription, subscribe, unsubscribe
 from reports.errors import DeliveryError
 from reports.render.charts import ChartMaker
-from store import ledger
+from store import ledger, ledger_rows
 from store.db import make_engine
 from store.models import Delivery
 
@@ -302,9 +303,9 @@ def test_a_failed_report_stays_visible_and_can_be_sent_again_by_hand(engine, his
     d = dispatcher(engine, {"email": flaky})
     assert d.tick(NOW) == {"failed": 1}
     (row,) = rows(engine)
-    assert row.status == "failed" and ledger.open_rows(engine, [row.subscription_id]) == []
-    assert ledger.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is not None
-    assert ledger.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is None  # once
+    assert row.status == "failed" and ledger_rows.open_rows(engine, [row.subscription_id]) == []
+    assert ledger_rows.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is not None
+    assert ledger_rows.retry(engine, row.id or 0, now=NOW + timedelta(hours=2)) is None  # once
     assert d.tick(NOW + timedelta(hours=2)) == {"sent": 1} and len(flaky.sent) == 1
     (row,) = rows(engine)
     assert (row.status, row.attempts) == ("sent", 1)

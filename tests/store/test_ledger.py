@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from store import ledger, repository
+from store import ledger, ledger_rows, repository
 from store.models import Source, Subscription
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ def test_final_states_are_never_taken_over(engine):
     done = ledger.get(engine, subscription_id=sub_id, period="p")
     assert (done.status, done.message_id) == ("sent", "<m@x>")
     assert ledger.take_over(engine, done, owner="B", now=NOW + timedelta(days=1)) is None
-    assert ledger.open_rows(engine, [sub_id]) == []
+    assert ledger_rows.open_rows(engine, [sub_id]) == []
 
 
 def test_a_live_lease_is_kept_and_an_expired_one_is_taken(engine):
