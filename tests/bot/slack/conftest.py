@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -132,13 +133,24 @@ def slack(engine, fake_slack, sandbox):
             clarity=ClarityClient(http=http, base_url=sandbox.url),
             clock=lambda: NOW,
         )
-        client = web_client("xoxb-test", fake_slack.url)
-        listeners = TrackedExecutor()
-        app = create_app(
-            services, signing_secret=SECRET, client=client, listener_executor=listeners
-        )
-        fake_slack.reset()  # Bolt checks the bot token with auth.test at start-up
+        with running_app(services, fake_slack, sandbox) as harness:
+            yield harness
+
+
+@contextmanager
+def running_app(services, fake_slack, sandbox, bot_token="xoxb-test"):
+    """The real Bolt app over `services`, its lazy listeners tracked so tests can wait on them."""
+    listeners = TrackedExecutor()
+    app = create_app(
+        services,
+        signing_secret=SECRET,
+        client=web_client(bot_token, fake_slack.url),
+        listener_executor=listeners,
+    )
+    fake_slack.reset()  # Bolt checks the bot token with auth.test at start-up
+    try:
         yield SlackHarness(app, fake_slack, sandbox, services, listeners)
+    finally:
         # A listener still running would outlive its database, fakes and sandbox.
         listeners.wait_idle()
         listeners.shutdown()

@@ -7,14 +7,12 @@ import logging
 import httpx
 import pytest
 
-from bot.slack.app import create_app
 from bot.slack.calls import DATABASE_DOWN
-from bot.slack.posting import web_client
 from bot.slack.services import SlackServices
 from reports.clarity.client import ClarityClient
 from store.crypto import TokenCipher, generate_key
 from store.db import make_engine
-from tests.bot.slack.conftest import NOW, SECRET, SlackHarness, TrackedExecutor
+from tests.bot.slack.conftest import NOW, running_app
 
 
 def _closed_port() -> int:
@@ -39,17 +37,8 @@ def down(request, tmp_path, fake_slack, sandbox):
             clarity=ClarityClient(http=http, base_url=sandbox.url),
             clock=lambda: NOW,
         )
-        listeners = TrackedExecutor()
-        app = create_app(
-            services,
-            signing_secret=SECRET,
-            client=web_client("xoxb-t", fake_slack.url),
-            listener_executor=listeners,
-        )
-        fake_slack.reset()
-        yield SlackHarness(app, fake_slack, sandbox, services, listeners)
-        listeners.wait_idle()  # a listener still running would outlive its engine and fakes
-        listeners.shutdown()
+        with running_app(services, fake_slack, sandbox, "xoxb-t") as harness:
+            yield harness
     engine.dispose()
 
 

@@ -10,13 +10,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.slack.app import create_app
-from bot.slack.posting import web_client
 from bot.slack.services import SlackServices
 from reports.clarity.client import ClarityClient
 from store.crypto import TokenCipher, generate_key
 from store.models import Source, Workspace
-from tests.bot.slack.conftest import NOW, SECRET, SlackHarness, TrackedExecutor
+from tests.bot.slack.conftest import NOW, running_app
 
 KEY = generate_key()
 
@@ -39,17 +37,8 @@ def single(engine, fake_slack, sandbox):
             clock=lambda: NOW,
             single_workspace=True,
         )
-        listeners = TrackedExecutor()
-        app = create_app(
-            services,
-            signing_secret=SECRET,
-            client=web_client("xoxb-t", fake_slack.url),
-            listener_executor=listeners,
-        )
-        fake_slack.reset()
-        yield SlackHarness(app, fake_slack, sandbox, services, listeners)
-        listeners.wait_idle()  # a listener still running would outlive its database and fakes
-        listeners.shutdown()
+        with running_app(services, fake_slack, sandbox, "xoxb-t") as harness:
+            yield harness
 
 
 def add_with_cli(single, db_url, tmp_path, label: str, *extra: str) -> int:
