@@ -57,6 +57,8 @@ class Source(SQLModel, table=True):
     complete_through: date | None = None
     # Who connected it (a Slack user id): told when its token is rejected.
     owner_user_id: str | None = Field(default=None, max_length=64)
+    # Clarity's own project id, for "Open in Clarity" links; from the token's claims or set.
+    clarity_project_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = _utc(default_factory=utcnow)
     updated_at: datetime = _utc(default_factory=utcnow)
 
@@ -341,6 +343,7 @@ class AlertRule(SQLModel, table=True):
     evaluated_day: date | None = None
     last_told_at: datetime | None = _utc(default=None, nullable=True)
     thread: str | None = Field(default=None, max_length=100)  # Slack channel:ts of the first post
+    muted_until: datetime | None = _utc(default=None, nullable=True)  # "Mute 24 h" in Slack
 
 
 class AlertEvent(SQLModel, table=True):
@@ -371,3 +374,16 @@ class QualityNotice(SQLModel, table=True):
     kind: str = Field(max_length=32)
     text: str
     told_at: datetime = _utc(default_factory=utcnow)
+
+
+class ChannelChoice(SQLModel, table=True):
+    """The project a Slack channel picked last, so commands there need no project id."""
+
+    __tablename__ = "channel_choice"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = _fk("workspace.id")
+    channel: str = Field(max_length=64)
+    source_id: int = _fk("source.id")
+    updated_at: datetime = _utc(default_factory=utcnow)
