@@ -1,8 +1,13 @@
-"""URL normalisation: one page per path, however many query strings Clarity splits it into."""
+"""URL normalisation (one page per path, however many query strings Clarity splits it into),
+and the one link we make into Clarity: a project's dashboard."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import re
+from typing import Final
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from reports.errors import UsageError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -49,3 +54,27 @@ def url_path(url: str | None) -> str | None:
     except ValueError:
         return url
     return _strip_tail(path) or "/"
+
+
+# Clarity's project ids are short letters and digits (e.g. "k3f9x2ab1c"); anything else that
+# reaches us (a claim, a CLI argument) is refused rather than put into a link.
+CLARITY_PROJECT_ID: Final = re.compile(r"[A-Za-z0-9]{1,32}")
+CLARITY_DASHBOARD: Final = "https://clarity.microsoft.com/projects/view/{}/dashboard"
+
+
+def check_project_id(text: str) -> str:
+    """A Clarity project id as stored: letters and digits only, at most 32; else UsageError."""
+    found = text.strip()
+    if not CLARITY_PROJECT_ID.fullmatch(found):
+        raise UsageError(
+            "A Clarity project id is 1 to 32 letters and digits, as in the dashboard's address "
+            "(clarity.microsoft.com/projects/view/<id>/dashboard)."
+        )
+    return found
+
+
+def clarity_dashboard_url(project_id: str | None) -> str:
+    """The project's dashboard in Clarity, or "" when the id is unknown or not id-shaped."""
+    if not project_id or not CLARITY_PROJECT_ID.fullmatch(project_id):
+        return ""
+    return CLARITY_DASHBOARD.format(quote(project_id, safe=""))

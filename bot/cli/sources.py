@@ -15,6 +15,7 @@ from reports.errors import UsageError
 from reports.ingest import bulk as bulk_import
 from reports.ingest import sources
 from reports.timezones import parse_timezone
+from reports.urls import clarity_dashboard_url
 from store import repository
 from store.db import session_scope
 
@@ -30,10 +31,17 @@ def register(commands: Any) -> None:
     add.add_argument(
         "--workspace", metavar="TEAM", help="a Slack team id (T0123…): the project shows there"
     )
+    add.add_argument(
+        "--project-id",
+        metavar="ID",
+        help="Clarity's project id, for 'Open in Clarity' links (default: from the token)",
+    )
     add.set_defaults(handler=add_source)
 
     bulk = sub.add_parser("import", help="connect many projects from a CSV or JSON Lines file")
-    bulk.add_argument("file", help="columns label, token or token_file, [timezone], [workspace]")
+    bulk.add_argument(
+        "file", help="columns label, token or token_file, [timezone], [workspace], [project_id]"
+    )
     bulk.add_argument("--format", choices=bulk_import.FORMATS, help="default: from the ending")
     bulk.add_argument("--json", action="store_true", help="machine-readable output")
     bulk.set_defaults(handler=import_sources)
@@ -52,6 +60,13 @@ def register(commands: Any) -> None:
     rekey.add_argument("id", type=ID)
     rekey.add_argument("--token-file", required=True, help="file holding the API token, or -")
     rekey.set_defaults(handler=set_token)
+
+    link = sub.add_parser(
+        "set-project-id", help="set a source's Clarity project id (for 'Open in Clarity' links)"
+    )
+    link.add_argument("id", type=ID)
+    link.add_argument("project_id", metavar="PROJECT_ID", help="as in the dashboard's address")
+    link.set_defaults(handler=set_project_id)
 
     workspaces.register(commands)
     tz = commands.add_parser("timezone", help="show or set the workspace timezone")
@@ -81,6 +96,7 @@ def add_source(args: argparse.Namespace, rt: Runtime) -> int:
         raw_token=token,
         now=rt.clock(),
         workspace_id=workspace_id,
+        project_id=args.project_id,
     )
     rt.out.write(f"{source_id}\n")
     rt.err.write(
@@ -129,6 +145,7 @@ def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
                 "timezone": v.timezone,
                 "last_snapshot": v.last_snapshot.isoformat() if v.last_snapshot else None,
                 "created_at": v.created_at.isoformat(),
+                "clarity_project_id": v.clarity_project_id,
             }
             for v in views
         ]
@@ -165,6 +182,15 @@ def set_token(args: argparse.Namespace, rt: Runtime) -> int:
         rt.engine, cipher=rt.cipher, source_id=args.id, raw_token=token, now=rt.clock()
     )
     rt.out.write(f"Source {args.id} has a new token and is enabled.\n")
+    return 0
+
+
+def set_project_id(args: argparse.Namespace, rt: Runtime) -> int:
+    """Set the Clarity project id that reports link to."""
+    found = sources.set_project_id(
+        rt.engine, source_id=args.id, project_id=args.project_id, now=rt.clock()
+    )
+    rt.out.write(f"Source {args.id} links to {clarity_dashboard_url(found)}\n")
     return 0
 
 

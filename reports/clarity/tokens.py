@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from reports.errors import InvalidTokenError
+from reports.urls import CLARITY_PROJECT_ID
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 # Claim names that could identify the Clarity project. None is documented; when no such claim is
@@ -63,6 +64,20 @@ def token_claims(token: str) -> dict[str, Any]:
 def fingerprint(token: str) -> str:
     """Return a short, non-reversible id of a token, safe to show and log."""
     return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def project_id_claim(token: str) -> str | None:
+    """The Clarity project id a token's claims carry (for dashboard links), or None.
+
+    Claims are unverified and untrusted: a value that is not id-shaped is ignored, not cleaned.
+    """
+    claims = {k.lower(): v for k, v in token_claims(token).items()}
+    for name in _PROJECT_CLAIMS:
+        value = claims.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            if CLARITY_PROJECT_ID.fullmatch(str(value)):
+                return str(value)
+    return None
 
 
 def project_key(token: str) -> str:

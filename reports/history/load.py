@@ -45,6 +45,7 @@ class History:
     slices: Mapping[tuple[str, str], tuple[Any, ...]]  # each breakdown group's slices
     groups: Mapping[date, frozenset[str]]  # the fetch groups stored on each day
     first_day: date | None = None  # the source's first stored day ever: "connected" from then
+    clarity_project_id: str | None = None  # for "Open in Clarity" links
 
     def since(self, start: date) -> date:
         """`start`, or the first stored day when later: days before it are not missing."""
@@ -108,7 +109,7 @@ def load(
 def _read(
     session: Session, source_id: int, metrics: list[Metric], days: int, now: datetime
 ) -> History:
-    label, timezone = read_place(session, source_id)
+    label, timezone, project_id = read_place(session, source_id)
     start, end = window(yesterday(now, parse_timezone(timezone)), days)
     wanted: dict[tuple[str, str], list[Metric]] = {}
     for metric in (m for m in metrics if m.is_breakdown):
@@ -120,7 +121,9 @@ def _read(
     first = session.exec(
         select(func.min(col(Snapshot.local_date))).where(Snapshot.source_id == source_id)
     ).first()
-    return History(source_id, label, timezone, now, end, days, totals, slices, groups, first)
+    return History(
+        source_id, label, timezone, now, end, days, totals, slices, groups, first, project_id
+    )
 
 
 def _stored_groups(

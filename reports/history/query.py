@@ -175,20 +175,21 @@ TOTALS_COLUMNS: Final[tuple[Any, ...]] = tuple(
 )
 
 
-def read_place(session: Session, source_id: int) -> tuple[str, str]:
-    """Return a source's label and its workspace's IANA timezone, in one query."""
+def read_place(session: Session, source_id: int) -> tuple[str, str, str | None]:
+    """Return a source's label, its workspace's IANA timezone and its Clarity project id, in one
+    query."""
     query = (
-        select(Source.label, Workspace.timezone)
+        select(Source.label, Workspace.timezone, Source.clarity_project_id)
         .join(Workspace, col(Workspace.id) == col(Source.workspace_id))
         .where(Source.id == source_id)
     )
     found = session.exec(query).first()
     if found is not None:
-        return found[0], found[1]
+        return found[0], found[1], found[2]
     # Not found: the usual lookups raise the usual messages.
     source = repository.get_source(session=session, source_id=source_id)
     zone = repository.get_workspace(session=session, workspace_id=source.workspace_id)
-    return source.label, zone.timezone
+    return source.label, zone.timezone, source.clarity_project_id
 
 
 def read_totals(session: Session, source_id: int, start: date, end: date) -> dict[date, Any]:

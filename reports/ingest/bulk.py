@@ -20,11 +20,12 @@ from typing import Any, Final
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from reports.clarity.tokens import check_token, fingerprint, project_key
+from reports.clarity.tokens import check_token, fingerprint, project_id_claim, project_key
 from reports.clarity.values import clean_text
 from reports.errors import ClaritybotError, UsageError
 from reports.ingest.sources import check_label
 from reports.timezones import parse_timezone
+from reports.urls import check_project_id
 from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
@@ -32,7 +33,7 @@ from store.models import Source, Workspace
 from store.vocab import SourceStatus
 
 FORMATS: Final = ("csv", "jsonl")
-COLUMNS: Final = frozenset({"label", "token", "token_file", "timezone", "workspace"})
+COLUMNS: Final = frozenset({"label", "token", "token_file", "timezone", "workspace", "project_id"})
 MAX_LINES: Final = 10_000  # a file this long is a mistake, not an agency
 _TEAM_ID: Final = re.compile(r"[TE][A-Z0-9]{2,}")
 
@@ -192,6 +193,8 @@ def _import_one(
             raise UsageError("needs a label")
         label = check_label(label)
         token = check_token(_token_of(fields, base))
+        given = fields.get("project_id", "").strip()
+        project_id = check_project_id(given) if given else project_id_claim(token)
         workspace = spaces.get(fields.get("workspace"), fields.get("timezone"))
         taken = spaces.fingerprints(workspace.id or 0)
         if fingerprint(token) in taken:
@@ -202,6 +205,7 @@ def _import_one(
             project_key=project_key(token),
             token_fingerprint=fingerprint(token),
             token_encrypted=cipher.encrypt(token),
+            clarity_project_id=project_id,
             created_at=now,
             updated_at=now,
         )

@@ -9,9 +9,10 @@ from typing import Final
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
-from reports.clarity.tokens import check_token, fingerprint, project_key
+from reports.clarity.tokens import check_token, fingerprint, project_id_claim, project_key
 from reports.errors import UsageError
 from reports.textfmt import visible
+from reports.urls import check_project_id
 from store import repository
 from store.crypto import TokenCipher
 from store.db import session_scope
@@ -34,6 +35,7 @@ class SourceView:
     timezone: str
     last_snapshot: date | None
     created_at: datetime
+    clarity_project_id: str | None = None  # for "Open in Clarity" links
 
 
 def check_label(label: str) -> str:
@@ -55,13 +57,16 @@ def add_source(
     now: datetime,
     workspace_id: int | None = None,
     owner_user_id: str | None = None,
+    project_id: str | None = None,
 ) -> int:
     """Check the token's shape, encrypt it and store a new source; return its id.
 
-    Without `workspace_id` the source goes to the CLI's default workspace.
+    Without `workspace_id` the source goes to the CLI's default workspace; without
+    `project_id`, Clarity's project id is taken from the token's claims when one carries it.
     """
     label = check_label(label)
     token = check_token(raw_token)
+    project_id = check_project_id(project_id) if project_id else project_id_claim(token)
     with session_scope(engine) as session:
         if workspace_id is None:
             workspace_id = repository.default_workspace(session=session).id or 0
@@ -73,6 +78,7 @@ def add_source(
             project_key=project_key(token),
             token_fingerprint=fingerprint(token),
             token_encrypted=cipher.encrypt(token),
+            clarity_project_id=project_id,
             created_at=now,
             updated_at=now,
         )
@@ -106,6 +112,8 @@ def set_token(
             session=session,
             source=source,
             now=now,
+            # An id set by hand stays; the new token's claim only fills a missing one.
+            clarity_project_id=source.clarity_project_id or project_id_claim(token),
             project_key=project_key(token),
             token_fingerprint=fingerprint(token),
             token_encrypted=cipher.encrypt(token),
@@ -113,6 +121,15 @@ def set_token(
             status=SourceStatus.CONNECTED,
             status_reason=None,
         )
+
+
+def set_project_id(engine: Engine, *, source_id: int, project_id: str, now: datetime) -> str:
+    """Set the Clarity project id of a source (for "Open in Clarity" links); return it."""
+    checked = check_project_id(project_id)
+    with session_scope(engine) as session:
+        source = repository.get_source(session=session, source_id=source_id)
+        repository.touch_source(session=session, source=source, now=now, clarity_project_id=checked)
+    return checked
 
 
 def remove_source(engine: Engine, *, source_id: int, purge: bool, now: datetime) -> None:
@@ -159,6 +176,7 @@ def list_sources(
                 timezone=zones.get(s.workspace_id, "UTC"),
                 last_snapshot=last.get(s.id or 0),
                 created_at=s.created_at,
+                clarity_project_id=s.clarity_project_id,
             )
             for s in repository.list_sources(
                 session=session, include_removed=include_removed, workspace_id=workspace_id
