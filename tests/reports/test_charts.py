@@ -137,3 +137,30 @@ def test_a_flag_on_a_day_without_a_value_is_not_in_the_legend():
     values = [600, 610, 620, 630, None, 650, 660]  # the estimated day has no value here
     renderer.render(series_of(values, flags={4: {"estimated": True}}))
     assert "estimated" not in renderer.legend.get_text()
+
+
+def test_the_digest_sparklines_have_a_scale_and_no_text_collides():
+    from reports.render.charts.digest import DIGEST_METRICS, DigestRenderer
+
+    values = {
+        "sessions": [692.0, 978.0, 840.0] * 5,
+        "engagement_time": [None, 94.0, 101.0, 97.5, 99.0] * 3,  # the widest scale labels
+    }
+    percent = [41.9, 43.0, None, 42.5] * 4
+    series = [series_of(values.get(key, percent), metric=key) for key in DIGEST_METRICS]
+    renderer = DigestRenderer()
+    title = "A project label far too long to fit in a chart's title at all"
+    chart = renderer.render(series, title=title, subtitle="daily, 6 Mar – 19 Mar 2026")
+    assert png_size(chart.png) == (chart.width, chart.height) == (1600, 1392)
+    scales = [(c.high.get_text(), c.low.get_text()) for c in renderer.cells]
+    assert scales[0] == ("978", "692") and scales[1] == ("1 min 41 s", "1 min 34 s")
+    assert scales[2] == ("43 %", "42 %")  # 43.0 and 41.9, as values are shown
+    texts = [t for t in renderer.figure.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+    assert len(texts) == 2 + 6 * 5  # title, subtitle; a label, value, change, high, low a cell
+    assert min(t.get_fontsize() for t in texts) >= 11
+    whole = renderer.figure.bbox
+    boxes = [t.get_window_extent(renderer.figure.canvas.get_renderer()) for t in texts]
+    for i, box in enumerate(boxes):
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1, (texts[i].get_text(), box)
+        assert whole.y0 <= box.y0 and box.y1 <= whole.y1, (texts[i].get_text(), box)
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :]), texts[i].get_text()

@@ -80,11 +80,13 @@ class BarRenderer:
             color=style.MUTED,
         )
 
-    def render(self, result: Breakdown, *, source_label: str = "") -> style.Chart:
-        """Render a breakdown."""
+    def render(
+        self, result: Breakdown, *, source_label: str = "", clear: bool = False
+    ) -> style.Chart:
+        """Render a breakdown; `clear` draws on no background (see png.encode)."""
         with self._lock:
             self._draw(result, source_label)
-            encoded = png.encode(self.figure)
+            encoded = png.encode(self.figure, clear=clear)
         return style.Chart(encoded, bar_alt_text(result))
 
     def _draw(self, result: Breakdown, source_label: str) -> None:

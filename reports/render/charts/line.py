@@ -16,6 +16,8 @@ from reports.history.query import Series
 from reports.render.charts import png, style
 from reports.render.charts.alt import line_alt_text
 
+LABEL_CHARS: Final = 24  # of a project's label in the subtitle
+SUBTITLE_CHARS: Final = 55  # what fits the figure's width at 11 pt
 MIN_DAYS: Final = 4  # fewer days with data than this: no line, just the points and a note
 NAN: Final = float("nan")
 
@@ -92,20 +94,29 @@ class LineRenderer:
         title: str | None = None,
         source_label: str = "",
         first_day: date | None = None,
+        key: style.KeyNumber | None = None,
+        clear: bool = False,
     ) -> style.Chart:
         """Render the last `visible` days of a series (default: all of it), starting no
         earlier than `first_day` (the source's first stored day: before it is not missing).
 
         Pass a week more history than you show: the 7-day average then starts on the first
-        day shown, and the latest day has last week's same weekday to compare with.
+        day shown, and the latest day has last week's same weekday to compare with. `key`
+        replaces the latest day's figure and change (a weekly report shows its week's);
+        `clear` draws on no background (see png.encode).
         """
         tail = series.tail(visible) if visible else series
         shown = tail.since(first_day)
         with self._lock:
             self._since = shown.points[0].day if shown is not tail else None
             self._draw(series, shown, title, source_label)
-            encoded = png.encode(self.figure)
-        return style.Chart(encoded, line_alt_text(series, shown, title=title))
+            if key is not None:
+                self._key(key)
+            encoded = png.encode(self.figure, clear=clear)
+        alt = line_alt_text(series, shown, title=title)
+        if key is not None:
+            alt += f" Shown: {_key_words(key)}."
+        return style.Chart(encoded, alt)
 
     def _draw(self, history: Series, series: Series, title: str | None, source_label: str) -> None:
         metric, points = series.metric, series.points
@@ -153,11 +164,11 @@ class LineRenderer:
         metric, points = series.metric, series.points
         self.title.set_text(title or metric.label)
         first, last = points[0].day, points[-1].day
-        where = f"{source_label} · " if source_label else ""
+        where = f"{style.shorten(source_label, LABEL_CHARS)} · " if source_label else ""
         since = f" · stored since {self._since:%-d %b %Y}" if self._since else ""
-        self.subtitle.set_text(
-            f"{where}{first:%-d %b} – {last:%-d %b %Y} · {series.timezone}{since}"
-        )
+        # Cut with an ellipsis rather than by the picture's edge.
+        subtitle = f"{where}{first:%-d %b} – {last:%-d %b %Y} · {series.timezone}{since}"
+        self.subtitle.set_text(style.shorten(subtitle, SUBTITLE_CHARS))
         latest = series.latest()
         self.value.set_text(style.format_value(latest.value if latest else None, metric.unit))
         diff, change, versus = week_delta(history)
@@ -181,6 +192,18 @@ class LineRenderer:
         if gaps and enough:
             legend.append(f"{gaps} day{'s' if gaps > 1 else ''} without data")
         self.legend.set_text("    ".join(legend))
+
+    def _key(self, key: style.KeyNumber) -> None:
+        """Show a report's own figure and change, saying what it covers."""
+        self.value.set_text(key.value)
+        self.change.set_text(_key_words(key))
+        self.change.set_color(key.colour)
+
+
+def _key_words(key: style.KeyNumber) -> str:
+    """`5.8k in the last 7 days · ▲ 3 % vs the week before`."""
+    scope = f" in the {key.scope}" if key.scope else ""
+    return f"{key.value}{scope}" + (f" · {key.change}" if key.change else "")
 
 
 def _lone(ys: list[float], i: int) -> bool:

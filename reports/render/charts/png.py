@@ -3,11 +3,16 @@
 Encoding skips savefig (which lays the figure out again and handles formats we never use):
 the canvas is drawn once, its white RGBA buffer becomes RGB (no alpha to compress), and when the
 image has at most 256 colours it is stored as a palette, which is lossless and a third the bytes.
+
+A *clear* picture (for email) has no background at all and a white halo round every text: mail
+apps in dark mode darken the message but never the pictures, so a white ground would stay a
+bright box; dark text on its own halo reads on white and on near-black alike.
 """
 
 from __future__ import annotations
 
 import io
+import weakref
 from typing import TYPE_CHECKING, Any, Final
 
 from reports.render.charts import style
@@ -16,28 +21,38 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PALETTE_COLOURS: Final = 256
+HALO_PT: Final = 2.0  # the halo stroke: wide enough to part dark text from a dark ground
+_CLEAR: weakref.WeakSet[Figure] = weakref.WeakSet()  # figures whose last picture was clear
 
 
-def new_figure() -> Figure:
-    """Return an empty white figure of the house size, drawn by Agg (never pyplot)."""
+def new_figure(size: tuple[float, float] = style.SIZE) -> Figure:
+    """Return an empty white figure (default: the house size), drawn by Agg (never pyplot)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=style.SIZE, dpi=style.DPI, facecolor="white")
+    figure = Figure(figsize=size, dpi=style.DPI, facecolor="white")
     FigureCanvasAgg(figure)
     return figure
 
 
-def encode(figure: Figure) -> bytes:
-    """Draw `figure` and return it as PNG bytes, losslessly."""
+def pixels(figure: Figure) -> tuple[int, int]:
+    """A figure's size in pixels, as encoded."""
+    width, height = figure.get_size_inches()
+    return round(width * style.DPI), round(height * style.DPI)
+
+
+def encode(figure: Figure, *, clear: bool = False) -> bytes:
+    """Draw `figure` and return it as PNG bytes, losslessly; `clear`: no background (email)."""
     from PIL import Image
 
+    if clear or figure in _CLEAR:
+        _dress(figure, clear)
     canvas: Any = figure.canvas  # the Agg canvas new_figure() attached (its stubs are untyped)
     canvas.draw()
     width, height = canvas.get_width_height(physical=True)
     rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    image = rgba.convert("RGB")
-    colours = image.getcolors(PALETTE_COLOURS)
+    image = rgba if clear else rgba.convert("RGB")
+    colours = None if clear else image.getcolors(PALETTE_COLOURS)
     if colours is not None:  # few colours: a palette keeps every pixel exactly
         palette = Image.new("P", (1, 1))
         palette.putpalette([c for _, rgb in colours if isinstance(rgb, tuple) for c in rgb])
@@ -45,3 +60,24 @@ def encode(figure: Figure) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="PNG", compress_level=style.PNG_LEVEL)
     return buf.getvalue()
+
+
+def _dress(figure: Figure, clear: bool) -> None:
+    """Take the figure's grounds away and put a halo round its texts, or undo both."""
+    from matplotlib.patheffects import AbstractPathEffect, withStroke
+    from matplotlib.text import Text
+
+    alpha = 0.0 if clear else 1.0
+    figure.patch.set_alpha(alpha)
+    for ax in figure.axes:
+        ax.patch.set_alpha(alpha)
+        ax.xaxis.get_majorticklabels()  # makes this render's tick labels now, to dress them
+        ax.yaxis.get_majorticklabels()
+    halo: list[AbstractPathEffect] = [withStroke(linewidth=HALO_PT, foreground="white")]
+    effects = halo if clear else []
+    for text in figure.findobj(Text):
+        text.set_path_effects(effects)
+    if clear:
+        _CLEAR.add(figure)
+    else:
+        _CLEAR.discard(figure)

@@ -116,6 +116,17 @@ def change_colour(pct: float | None, higher_is_better: bool | None) -> str:
 
 
 @dataclass(frozen=True)
+class KeyNumber:
+    """A chart's own figure when its report states another (a week's total, not the last
+    day's): the picture then says what the words around it say."""
+
+    value: str  # "5.8k"
+    change: str  # "▲ 3 % vs the week before", or ""
+    colour: str
+    scope: str = ""  # what the value covers: "last 7 days"
+
+
+@dataclass(frozen=True)
 class Chart:
     """A rendered chart: PNG bytes and a text alternative stating its key numbers."""
 
