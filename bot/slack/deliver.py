@@ -29,9 +29,13 @@ def report_post(report: Report, sub: Subscription) -> ChartPost:
         f"{escape(report.period_label)}\n"
         f"{escape(report.headline)}"
     )
+    if report.clarity_url:  # built from a checked, URL-encoded id: nothing to escape in it
+        head += f"\n<{report.clarity_url}|Open in Clarity>"
     notes = "".join(f"\n> {escape(n)}" for n in report.notes)
-    if report.summary:  # website labels may be in it: escaped like everything else
-        notes += f"\n{escape(report.summary)}"
+    # The summary as short lines; website labels may be in it: escaped like everything else.
+    for point in report.summary_points:
+        notes += f"\n• {escape(point.text)}"
+        notes += "".join(f"\n    ◦ {escape(d)}" for d in point.details)
     figures = tuple(
         Figure(Chart(c.png, c.alt_text), c.title, escape(c.line)) for c in report.charts
     )

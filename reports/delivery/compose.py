@@ -7,7 +7,6 @@ mail) escapes it its own way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,14 +20,14 @@ from reports.history.load import History
 from reports.history.query import Series
 from reports.render.ai import Summarizer, Summary
 from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
-from reports.render.charts.line import week_delta
-from reports.render.charts.style import format_delta, format_value
+from reports.render.compare import WEEK_SCOPE, Change, day_change, week_change
 from reports.render.facts import DAYS as FACTS_DAYS
-from reports.render.facts import compute, needs
+from reports.render.facts import PERIOD_DAYS, compute, needs
+from reports.render.summary import Bullet, bullets
+from reports.urls import clarity_dashboard_url
 from store.models import Subscription
-from store.vocab import Frequency
+from store.vocab import DestinationKind, Frequency
 
-SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(])")
 SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
 TITLES: Final[dict[str, str]] = {
     Frequency.DAILY: "Daily report",
@@ -45,7 +44,7 @@ class ReportChart:
     title: str
     png: bytes
     alt_text: str
-    line: str  # "Sessions: 738 (▼ 12 % vs Tue 3 Mar)"
+    line: str  # "Sessions: 738 (▼ 12 % vs Tue 3 Mar)", "Sessions: 5.2k (▲ 3 % vs the week before)"
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Report:
     period: str
     source_label: str
     title: str  # "Weekly report"
-    period_label: str  # "week to Sun 8 Mar 2026"
+    period_label: str  # "7 days to Sun 8 Mar 2026"
     last_day: date  # the newest local day the report covers
     charts: tuple[ReportChart, ...]
     headline: str
@@ -66,11 +65,14 @@ class Report:
     summary_source: str = ""  # a SummarySource, or "" without a summary
     thread: str = ""  # Slack: post as a reply in this thread (an alert that keeps holding)
     tiles: tuple[Tile, ...] = ()  # the digest's key numbers as text (email)
+    clarity_url: str = ""  # the project's dashboard in Clarity, when its id is known
+    summary_labels: tuple[str, ...] = ()  # the metrics the summary speaks of, by label
+    summary_note: bool = True  # False: the notes state the summary's caveats already
 
     @property
-    def summary_lines(self) -> list[str]:
-        """The written summary as short lines, one sentence each (for bullets)."""
-        return [line for line in SENTENCE_END.split(self.summary.strip()) if line]
+    def summary_points(self) -> tuple[Bullet, ...]:
+        """The written summary as short bulleted lines (a metric's sentences under it)."""
+        return bullets(self.summary, self.summary_labels, note=self.summary_note)
 
     @property
     def email_charts(self) -> tuple[ReportChart, ...]:
@@ -84,25 +86,17 @@ class Report:
 
 
 def period_label(frequency: str, last_day: date, days: int) -> str:
-    """Say which days a report covers."""
+    """Say which days a report's numbers cover (a weekly report's: its last 7)."""
     if frequency == Frequency.DAILY:
         return f"{last_day:%a %-d %b %Y}"
+    if frequency == Frequency.WEEKLY:
+        days = PERIOD_DAYS
     return f"{days} days to {last_day:%a %-d %b %Y}"
 
 
-def metric_line(data: Series) -> str:
-    """`Sessions: 738 (▼ 12 % vs Tue 3 Mar)`, or says there is no data."""
-    latest = data.latest()
-    if latest is None:
-        return f"{data.metric.label}: no data in this period"
-    diff, pct, versus = week_delta(data)
-    delta = format_delta(data.metric.unit, diff, pct)
-    change = f" ({delta} {versus})" if delta else ""
-    return f"{data.metric.label}: {format_value(latest.value, data.metric.unit)}{change}"
-
-
 def metric_caveat(data: Series) -> str | None:
-    """What undermines one metric's own days in the report's window, or None."""
+    """What undermines one metric's own days in the report's window (without its name), or
+    None."""
     known = [p for p in data.points if p.value is not None]
     parts = []
     if gaps := len(data.points) - len(known):
@@ -113,7 +107,7 @@ def metric_caveat(data: Series) -> str | None:
         parts.append(f"{late} taken late")
     for p in (p for p in known if p.odd_length):
         parts.append(f"{p.day:%a %-d %b} was {p.hours} h long (clock change)")
-    return f"{data.metric.label}: {', '.join(parts)}." if parts else None
+    return ", ".join(parts) if parts else None
 
 
 def report_keys(sub: Subscription) -> list[str]:
@@ -153,16 +147,18 @@ def compose(
     if history.now != occurrence.due_at:  # a retry must describe the period it was due for
         raise ValueError(f"History as of {history.now}, report due at {occurrence.due_at}")
     days = WINDOW_DAYS[sub.frequency]
-    lines = _lines(history, report_keys(sub), days)
-    made = _charts(history, charts, sub, days, lines)
+    changes = _changes(history, report_keys(sub), days, sub.frequency)
+    made = _charts(history, charts, sub, days, changes)
     first = history.end - timedelta(days=days - 1)
-    has_data = any(ok for _, _, ok in lines) or history.any_day(first, history.end)
+    has_data = any(c.value is not None for c in changes.values())
+    has_data = has_data or history.any_day(first, history.end)
     # Data problems first: a reader must see them before the numbers they undermine.
     notes: tuple[str, ...] = (*warnings, *((note,) if note else ()))
     if not has_data:
         notes += (f"No data for these {days} days: is the Clarity project still connected?",)
-    notes += _caveats(history, report_keys(sub), days)
-    headline = lines[0][1] if lines else (made[0].title if made else "no metrics")
+    caveats = _caveats(history, report_keys(sub), days)
+    notes += caveats
+    headline = next((c.line for c in changes.values()), made[0].title if made else "no metrics")
     summary = _summary(history, sub, summarizer)
     return Report(
         sub.id or 0,
@@ -177,7 +173,11 @@ def compose(
         has_data,
         summary.text if summary else "",
         summary.source if summary else "",
-        tiles=digest_tiles(history) if DIGEST in sub.metrics else (),
+        tiles=digest_tiles(history, changes) if DIGEST in sub.metrics else (),
+        clarity_url=clarity_dashboard_url(history.clarity_project_id),
+        summary_labels=tuple(m.label for m in summary_metrics(sub)),
+        # The summary's own note repeats the caveats the report states (over as many days).
+        summary_note=not caveats,
     )
 
 
@@ -189,42 +189,58 @@ def _summary(history: History, sub: Subscription, summarizer: Summarizer | None)
     return summarizer.summarize(found)
 
 
-Line = tuple[str, str, bool]  # (metric key, its line, whether it has data)
-
-
-def _lines(history: History, keys: list[str], days: int) -> list[Line]:
-    """A line per daily metric, in order."""
-    lines = []
+def _changes(history: History, keys: list[str], days: int, frequency: str) -> dict[str, Change]:
+    """Each daily metric's figure and change, in order: a weekly report's are its week's."""
+    found = {}
     for key in keys:
         metric = get_metric(key)
-        if not metric.is_breakdown:
-            data = history.series(metric, days + LEAD_DAYS)
-            lines.append((key, metric_line(data), data.latest() is not None))
-    return lines
+        if metric.is_breakdown:
+            continue
+        if frequency == Frequency.WEEKLY:
+            found[key] = week_change(history, metric)
+        else:
+            found[key] = day_change(history.series(metric, days + LEAD_DAYS))
+    return found
 
 
 def _caveats(history: History, keys: list[str], days: int) -> tuple[str, ...]:
-    """Each daily metric's own caveats over the report's days since the first stored day."""
-    found = []
+    """The daily metrics' caveats over the report's days since the first stored day; metrics
+    with the same caveat share one line (six identical notes read as noise on a phone)."""
+    found: dict[str, list[str]] = {}
     for metric in (m for m in map(get_metric, keys) if not m.is_breakdown):
         data = history.series(metric, days).since(history.first_day)
         if data.latest() is not None and (text := metric_caveat(data)):
-            found.append(text)
-    return tuple(found)
+            found.setdefault(text, []).append(metric.label)
+    return tuple(f"{', '.join(labels)}: {text}." for text, labels in found.items())
 
 
 def _charts(
-    history: History, charts: ChartMaker, sub: Subscription, days: int, lines: list[Line]
+    history: History, charts: ChartMaker, sub: Subscription, days: int, changes: dict[str, Change]
 ) -> tuple[ReportChart, ...]:
-    """The digest figure (when asked for), then a chart per metric asked for by name."""
+    """The digest figure (when asked for), then a chart per metric asked for by name.
+
+    A weekly report's charts show its week's figures; an email's are dark-mode safe.
+    """
+    weekly = sub.frequency == Frequency.WEEKLY
+    clear = sub.destination_kind in (DestinationKind.EMAIL, DestinationKind.OUTBOX)
     made = []
     if DIGEST in sub.metrics:
         title = f"{history.label} · last {days} days"
-        chart = charts.digest_chart(history, days=days, title=title)
+        keys = [changes[k].key_number() for k in DIGEST_METRICS] if weekly else None
+        figures = f"{WEEK_SCOPE} vs the week before" if weekly else ""
+        chart = charts.digest_chart(history, days=days, title=title, keys=keys, figures=figures)
         made.append(ReportChart(DIGEST, "Key metrics", chart.png, chart.alt_text, ""))
     for key in (k for k in sub.metrics if k != DIGEST):
         metric = get_metric(key)
-        chart = charts.metric_chart(history, metric=metric, days=days, source_label=history.label)
-        line = next((text for k, text, _ in lines if k == key), metric.label)
+        change = changes.get(key)
+        chart = charts.metric_chart(
+            history,
+            metric=metric,
+            days=days,
+            source_label=history.label,
+            key=change.key_number() if change and weekly else None,
+            clear=clear,
+        )
+        line = change.line if change else metric.label
         made.append(ReportChart(key, metric.label, chart.png, chart.alt_text, line))
     return tuple(made)

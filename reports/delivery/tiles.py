@@ -6,14 +6,14 @@ and in dark mode; the numbers are the same series the digest chart draws.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from reports.history.catalogue import get_metric
 from reports.history.load import History
 from reports.render.charts import DIGEST_METRICS
-from reports.render.charts.line import week_change
-from reports.render.charts.style import change_colour, format_change, format_value
+from reports.render.charts.style import format_value
+from reports.render.compare import Change
 
 SPARK_DAYS: Final = 14
 SPARK_PX: Final = 28  # the tallest bar, in CSS pixels
@@ -31,26 +31,25 @@ class Bar:
 class Tile:
     """One key number: its label, value, change (with colour) and the days behind it."""
 
+    key: str  # the metric's
     label: str
     value: str
-    change: str  # "▼ 12 % vs Tue 3 Mar", or "" with nothing to compare
+    change: str  # "▼ 12 % vs Tue 3 Mar", or what there is not to compare with
     colour: str
     bars: tuple[Bar, ...]
     low: str  # the tiny chart's scale: its lowest and highest day
     high: str
 
 
-def digest_tiles(history: History) -> tuple[Tile, ...]:
-    """A tile per digest metric, from the same series the digest chart draws."""
-    return tuple(_tile(history, key) for key in DIGEST_METRICS)
+def digest_tiles(history: History, changes: Mapping[str, Change]) -> tuple[Tile, ...]:
+    """A tile per digest metric: the report's figure and change (the words' own), over the
+    days the digest chart draws."""
+    return tuple(_tile(history, changes[key]) for key in DIGEST_METRICS)
 
 
-def _tile(history: History, key: str) -> Tile:
-    metric = get_metric(key)
-    data = history.series(metric, SPARK_DAYS + 7)
-    latest = data.latest()
-    pct, versus = week_change(data)
-    shown = data.points[-SPARK_DAYS:]
+def _tile(history: History, change: Change) -> Tile:
+    metric = change.metric
+    shown = history.series(metric, SPARK_DAYS).points
     known = [p.value for p in shown if p.value is not None]
     low, high = (min(known), max(known)) if known else (0.0, 0.0)
     span = high - low
@@ -65,10 +64,11 @@ def _tile(history: History, key: str) -> Tile:
         Bar(bar(p.value), f"{p.day:%a %-d %b}: {format_value(p.value, metric.unit)}") for p in shown
     )
     return Tile(
+        metric.key,
         metric.label,
-        format_value(latest.value if latest else None, metric.unit),
-        f"{format_change(pct)} {versus}".strip() if pct is not None else "",
-        change_colour(pct, metric.higher_is_better),
+        change.value_text,
+        change.delta_text or change.missing,
+        change.colour,
         bars,
         format_value(low if known else None, metric.unit),
         format_value(high if known else None, metric.unit),

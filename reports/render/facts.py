@@ -166,6 +166,13 @@ def pct_change(now: float | None, before: float | None) -> float | None:
     return 100.0 * (now - before) / before if now is not None and before else None
 
 
+def like_with_like(metric: Metric, period: Window, before: Window) -> bool:
+    """Two windows compare: both complete (a total), or both with data (an average, a rate)."""
+    if period.days_with_data == before.days_with_data == PERIOD_DAYS:
+        return True
+    return metric.rule != "sum" and bool(period.days_with_data and before.days_with_data)
+
+
 def needs(metric: Metric) -> tuple[Metric, ...]:
     """What the facts of a metric read: the metric, and its page and device splits (movers)."""
     return metric, by_page(metric), by_device(metric)
@@ -184,10 +191,7 @@ def compute(history: History, metric: Metric, *, source_label: str = "") -> Fact
     before = over(
         history, metric, start - timedelta(days=PERIOD_DAYS), start - timedelta(days=1), level=False
     )
-    # Like with like only: two complete weeks (or, for an average, two weeks with data).
-    comparable = period.days_with_data == before.days_with_data == PERIOD_DAYS or (
-        metric.rule != "sum" and period.days_with_data and before.days_with_data
-    )
+    comparable = like_with_like(metric, period, before)
     shown = [p for p in points if p.value is not None]
     return Facts(
         metric=metric,

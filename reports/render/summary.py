@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from reports.render.charts.style import NEUTRAL_PCT, POINT_UNITS, format_value
 from reports.render.facts import PERIOD_DAYS, Facts, mover_words, pct_change, points_words
 
 LEVEL: Final = NEUTRAL_PCT  # a change under 2 % reads as "level"
+SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“(])")
+NOTE: Final = "Note: "
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """One short line of a summary, with the lines that belong under it."""
+
+    text: str
+    details: tuple[str, ...] = ()
+
+
+def bullets(text: str, labels: Sequence[str], *, note: bool = True) -> tuple[Bullet, ...]:
+    """A summary as short bulleted lines: a metric's first sentence (`Sessions: …`) with its
+    other sentences under it, a note's parts under `Note` (or no note: `note=False` where the
+    report states its caveats already), any other sentence on its own."""
+    heads = tuple(f"{label}: " for label in labels)
+    found: list[Bullet] = []
+    for sentence in (s for s in SENTENCE_END.split(text.strip()) if s):
+        if sentence.startswith(NOTE) and not note:
+            continue
+        if sentence.startswith(NOTE):
+            parts = sentence.removeprefix(NOTE).rstrip(".").split("; ")
+            found.append(Bullet("Note", tuple(f"{p}." for p in parts)))
+        elif found and found[-1].text.startswith(heads) and not sentence.startswith(heads):
+            found[-1] = Bullet(found[-1].text, (*found[-1].details, sentence))
+        else:
+            found.append(Bullet(sentence))
+    return tuple(found)
 
 
 def change_words(pct: float | None, versus: str, diff: float | None = None, unit: str = "") -> str:

@@ -163,3 +163,29 @@ def test_without_a_key_there_is_no_call_and_a_summary_all_the_same(openai_fake):
     assert summary.source == "template" and openai_fake.requests == []
     env = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}
     assert Settings.from_env(env).ai == AiSettings("sk-x", "http://127.0.0.1:1/v1", "gpt-4o-mini")
+
+
+def test_a_summary_reads_as_short_bullets_grouped_by_metric():
+    from reports.render.summary import Bullet, bullets
+
+    text = (
+        "Sessions: 738 on Mon 9 Mar, down 12 % on the Monday before. Over the last 7 days: 5.2k. "
+        "Scroll depth: 42 % on Mon 9 Mar. Against the average of 41 %: level. "
+        "Note: 1 day(s) of sessions were taken late; Sun 8 Mar was a short day (23 h)."
+    )
+    found = bullets(text, ["Sessions", "Scroll depth"])
+    sessions = "Sessions: 738 on Mon 9 Mar, down 12 % on the Monday before."
+    late, short = "1 day(s) of sessions were taken late.", "Sun 8 Mar was a short day (23 h)."
+    assert found == (
+        Bullet(sessions, ("Over the last 7 days: 5.2k.",)),
+        Bullet("Scroll depth: 42 % on Mon 9 Mar.", ("Against the average of 41 %: level.",)),
+        Bullet("Note", (late, short)),
+    )
+    assert bullets(text, ["Sessions", "Scroll depth"], note=False) == found[:2]
+    # Prose without metric heads (an AI's): one bullet a sentence, none nested.
+    prose = "Traffic fell 12 % on Monday. Rage clicks held steady."
+    assert bullets(prose, ["Sessions"]) == (
+        Bullet("Traffic fell 12 % on Monday."),
+        Bullet("Rage clicks held steady."),
+    )
+    assert bullets("", ["Sessions"]) == ()

@@ -62,12 +62,28 @@ def test_a_workspace_without_an_install_is_a_permanent_failure(engine, fake_slac
     assert not failed.value.transient and fake_slack.calls == []
 
 
-def test_the_written_summary_goes_under_the_header_escaped(engine, fake_slack):
+def test_the_written_summary_goes_under_the_header_escaped_as_short_lines(engine, fake_slack):
     from dataclasses import replace
 
     sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb"))
-    summary = "Sessions: 738, down 12 %. Biggest mover: page /<!channel>."
-    sender.deliver(replace(report(), summary=summary), sub(), NOW, None)
+    summary = "Sessions: 738, down 12 %. Biggest mover: page /<!channel>. Note: 1 late; 2 gaps."
+    written = replace(report(), summary=summary, summary_labels=("Sessions",))
+    sender.deliver(written, sub(), NOW, None)
     (message,) = fake_slack.called("chat.postMessage")
     head = message.params["blocks"][0]["text"]["text"]
-    assert head.endswith("\nSessions: 738, down 12 %. Biggest mover: page /&lt;!channel&gt;.")
+    # A metric's line with the sentence about it under it, then the note's parts.
+    assert head.endswith(
+        "\n• Sessions: 738, down 12 %.\n    ◦ Biggest mover: page /&lt;!channel&gt;."
+        "\n• Note\n    ◦ 1 late.\n    ◦ 2 gaps."
+    )
+
+
+def test_a_known_project_links_to_its_clarity_dashboard(engine, fake_slack):
+    from dataclasses import replace
+
+    sender = SlackSender(WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb"))
+    url = "https://clarity.microsoft.com/projects/view/k3f9x2ab1c/dashboard"
+    sender.deliver(replace(report(), clarity_url=url), sub(), NOW, None)
+    (message,) = fake_slack.called("chat.postMessage")
+    head = message.params["blocks"][0]["text"]["text"]
+    assert f"\n<{url}|Open in Clarity>" in head
