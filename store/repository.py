@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from store.errors import NotFoundError
 from store.models import (
     AlertRule,
+    ChannelChoice,
     MetricRow,
     RankedRow,
     RawResponse,
@@ -132,6 +133,7 @@ def purge_source(*, session: Session, source_id: int) -> None:
     session.execute(delete(RankedRow).where(col(RankedRow.source_id) == source_id))
     session.execute(delete(Snapshot).where(col(Snapshot.source_id) == source_id))
     session.execute(delete(RawResponse).where(col(RawResponse.source_id) == source_id))
+    session.execute(delete(ChannelChoice).where(col(ChannelChoice.source_id) == source_id))
     session.execute(delete(Source).where(col(Source.id) == source_id))
 
 
