@@ -14,8 +14,9 @@ NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
 def add(session: Session, workspace: Workspace, label: str) -> int:
-    source = Source(workspace_id=workspace.id or 0, label=label, project_key=label,
-                    token_fingerprint="f")  # fmt: skip
+    source = Source(
+        workspace_id=workspace.id or 0, label=label, project_key=label, token_fingerprint="f"
+    )
     session.add(source)
     session.flush()
     return source.id or 0
@@ -25,10 +26,16 @@ def test_a_pick_is_kept_per_channel_and_a_new_one_replaces_it(engine):
     with Session(engine) as session:
         team = repository.ensure_workspace(session=session, name="slack:T1")
         team_id, shop, blog = team.id, add(session, team, "shop"), add(session, team, "blog")
-        remember_choice(session=session, workspace_id=team_id, channel="C1", source_id=shop,
-                        now=NOW)  # fmt: skip
-        remember_choice(session=session, workspace_id=team_id, channel="C1", source_id=blog,
-                        now=NOW + timedelta(hours=1))  # fmt: skip
+        remember_choice(
+            session=session, workspace_id=team_id, channel="C1", source_id=shop, now=NOW
+        )
+        remember_choice(
+            session=session,
+            workspace_id=team_id,
+            channel="C1",
+            source_id=blog,
+            now=NOW + timedelta(hours=1),
+        )
         session.commit()
     with Session(engine) as session:
         assert chosen_source(session=session, workspace_id=team_id, channel="C1") == blog
@@ -43,8 +50,9 @@ def test_a_removed_or_foreign_project_is_no_pick(engine):
         other = repository.ensure_workspace(session=session, name="slack:T2")
         shop, theirs = add(session, team, "shop"), add(session, other, "theirs")
         for channel, sid in (("C1", shop), ("C2", theirs)):
-            remember_choice(session=session, workspace_id=team.id, channel=channel,
-                            source_id=sid, now=NOW)  # fmt: skip
+            remember_choice(
+                session=session, workspace_id=team.id, channel=channel, source_id=sid, now=NOW
+            )
         session.commit()
         assert chosen_source(session=session, workspace_id=team.id, channel="C2") is None
         session.get(Source, shop).status = "removed"

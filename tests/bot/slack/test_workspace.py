@@ -101,13 +101,21 @@ def pick(single, label: str = "Blog", channel: str = "C9") -> list[str]:
     buttons = reply["blocks"][1]["elements"]
     assert single.fake.called("files.getUploadURLExternal") == []  # nothing drawn yet
     chosen = next(b for b in buttons if b["text"]["text"] == label)
-    single.interaction({
-        "type": "block_actions", "team": {"id": "T0123"}, "user": {"id": "U1"},
-        "channel": {"id": channel}, "api_app_id": "A1", "trigger_id": "t",
-        "response_url": single.fake.response_url, "container": {"type": "message"},
-        "actions": [{"action_id": chosen["action_id"], "value": chosen["value"],
-                     "type": "button"}],
-    })  # fmt: skip
+    single.interaction(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0123"},
+            "user": {"id": "U1"},
+            "channel": {"id": channel},
+            "api_app_id": "A1",
+            "trigger_id": "t",
+            "response_url": single.fake.response_url,
+            "container": {"type": "message"},
+            "actions": [
+                {"action_id": chosen["action_id"], "value": chosen["value"], "type": "button"}
+            ],
+        }
+    )
     return [b["text"]["text"] for b in buttons]
 
 
