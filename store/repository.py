@@ -90,7 +90,8 @@ def get_source(*, session: Session, source_id: int) -> Source:
     source = session.get(Source, source_id)
     if source is None:
         raise NotFoundError(
-            f"There is no source {source_id}. `claritybot sources list` shows the ids."
+            f"There is no source {source_id}. `claritybot sources list` shows the ids.",
+            in_slack=f"There is no project {source_id}. `/clarity status` lists them.",
         )
     return source
 
