@@ -259,6 +259,7 @@ class Runtime:
             clock=self.clock,
             policy=self.settings.quota,
             charts=self.charts,
+            dispatcher=self.dispatcher(),  # `chart digest` and "Send a test" go through it
         )
 
     def close(self) -> None:

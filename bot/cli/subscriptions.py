@@ -94,12 +94,7 @@ def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
         )
         if v
     )
-    if kind == DestinationKind.EMAIL and rt.settings.smtp is None:
-        raise UsageError(
-            "Email is not set up, so this report could not be sent: set SMTP_URL (e.g. "
-            "smtp://mail.example.com:587), MAIL_FROM and, if your server needs them, "
-            "SMTP_USERNAME and SMTP_PASSWORD, then subscribe again."
-        )
+    subs.require_email(kind, configured=rt.settings.smtp is not None)
     request = subs.NewSubscription(
         source_id=args.source,
         metrics=args.metric,
