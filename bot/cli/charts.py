@@ -133,7 +133,7 @@ def _print_series(data: Series, rt: Runtime, *, as_json: bool, whole: Aggregate)
 
 
 def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
-    from reports.render.charts.style import format_change, format_value
+    from reports.render.charts.style import format_delta, format_value
 
     metric = result.metric
     if as_json:
@@ -161,9 +161,9 @@ def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
     for i, r in enumerate(result.rows, 1):
         share = f"{r.share:5.1f} %" if r.share is not None else ""
         value = format_value(r.value, metric.unit, short=False)
-        rt.out.write(
-            f"  {i:>2}. {r.label:<40} {value:>10} {share:>8}  {format_change(r.change_pct)}\n"
-        )
+        diff = None if r.previous is None else r.value - r.previous
+        change = format_delta(metric.unit, diff, r.change_pct)  # points for a percentage
+        rt.out.write(f"  {i:>2}. {r.label:<40} {value:>10} {share:>8}  {change}\n")
     if not result.rows:
         rt.out.write("  no data for this period yet\n")
 
