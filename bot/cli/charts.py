@@ -83,7 +83,7 @@ def metric_command(args: argparse.Namespace, rt: Runtime) -> int:
     _check_days(args.days)
     metric = get_metric(args.metric)
     _label(rt, args.source)  # a clear error for an unknown source
-    now = parse_now(args.now, rt.err)
+    now = parse_now(args.now, rt.err, rt.clock)
     history = load(rt.engine, args.source, [metric], days=args.days, now=now)
     if metric.is_breakdown:
         _print_breakdown(history.breakdown(metric, args.days, top_n=10), rt, as_json=args.json)
@@ -175,7 +175,7 @@ def chart_command(args: argparse.Namespace, rt: Runtime) -> int:
 
     _check_days(args.days)
     label = _label(rt, args.source)
-    maker, now = ChartMaker(), parse_now(args.now, rt.err)
+    maker, now = ChartMaker(), parse_now(args.now, rt.err, rt.clock)
     metric = None if args.digest else get_metric(args.metric)
     days = chart_days(metric, args.days) if metric else args.days
     history = load(rt.engine, args.source, [metric] if metric else [], days=days, now=now)

@@ -39,10 +39,13 @@ if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the d
 NOW_RANGE: Final = (2000, 2199)
 
 
-def parse_now(text: str | None, err: TextIO) -> datetime:
-    """Parse --now; a value without an offset is taken as UTC, and the user is told so."""
+def parse_now(
+    text: str | None, err: TextIO, clock: Callable[[], datetime] | None = None
+) -> datetime:
+    """Parse --now (without it: the runtime's clock); a value without an offset is taken as
+    UTC, and the user is told so."""
     if text is None:
-        return datetime.now(UTC)
+        return clock() if clock is not None else datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
