@@ -52,7 +52,7 @@ NOW_TOLERANCE: Final = timedelta(minutes=5)  # --now may only restate the curren
 
 def snapshot(args: argparse.Namespace, rt: Runtime) -> int:
     """Take yesterday's snapshot; exit 1 unless every fetch group is stored."""
-    now = parse_now(args.now, rt.err)
+    now = parse_now(args.now, rt.err, rt.clock)
     if args.now and abs(now - rt.clock()) > NOW_TOLERANCE:
         # Clarity answers only for the 24 h before the call: a past --now would store today's
         # numbers under a past date and book the calls to the wrong UTC day.
@@ -119,7 +119,7 @@ def show_quota(args: argparse.Namespace, rt: Runtime) -> int:
     from store import quota, repository
     from store.db import session_scope
 
-    now = parse_now(args.now, rt.err)
+    now = parse_now(args.now, rt.err, rt.clock)
     with session_scope(rt.engine) as session:
         source = repository.get_source(session=session, source_id=args.source)
     policy = rt.settings.quota

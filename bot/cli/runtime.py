@@ -35,10 +35,12 @@ if TYPE_CHECKING:
 NOW_RANGE: Final = (2000, 2199)
 
 
-def parse_now(text: str | None, err: TextIO) -> datetime:
-    """Parse --now; a value without an offset is taken as UTC, and the user is told so."""
+def parse_now(
+    text: str | None, err: TextIO, clock: Callable[[], datetime] | None = None
+) -> datetime:
+    """Parse --now (default: the runtime's clock); an offset-less value is UTC, and we say so."""
     if text is None:
-        return datetime.now(UTC)
+        return clock() if clock is not None else datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -67,7 +67,7 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run one tick and report it; exit 1 with one sentence when the database is away."""
     from sqlalchemy.exc import DBAPIError
 
-    now = parse_now(args.now, rt.err)
+    now = parse_now(args.now, rt.err, rt.clock)
     try:
         report = rt.scheduler(now if args.now else None).tick(now)
         sent = rt.dispatcher().tick(now)

@@ -21,8 +21,8 @@ from reports.history.load import History
 from reports.history.query import Series
 from reports.render.ai import Summarizer, Summary
 from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
-from reports.render.charts.line import week_delta
-from reports.render.charts.style import format_delta, format_value
+from reports.render.charts.line import week_text
+from reports.render.charts.style import format_value
 from reports.render.facts import DAYS as FACTS_DAYS
 from reports.render.facts import compute, needs
 from store.models import Subscription
@@ -95,10 +95,9 @@ def metric_line(data: Series) -> str:
     latest = data.latest()
     if latest is None:
         return f"{data.metric.label}: no data in this period"
-    diff, pct, versus = week_delta(data)
-    delta = format_delta(data.metric.unit, diff, pct)
-    change = f" ({delta} {versus})" if delta else ""
-    return f"{data.metric.label}: {format_value(latest.value, data.metric.unit)}{change}"
+    change = week_text(data)
+    value = format_value(latest.value, data.metric.unit)
+    return f"{data.metric.label}: {value}{f' ({change})' if change else ''}"
 
 
 def metric_caveat(data: Series) -> str | None:

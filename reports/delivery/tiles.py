@@ -12,8 +12,8 @@ from typing import Final
 from reports.history.catalogue import get_metric
 from reports.history.load import History
 from reports.render.charts import DIGEST_METRICS
-from reports.render.charts.line import week_change
-from reports.render.charts.style import change_colour, format_change, format_value
+from reports.render.charts.line import week_delta, week_text
+from reports.render.charts.style import change_colour, format_value
 
 SPARK_DAYS: Final = 14
 SPARK_PX: Final = 28  # the tallest bar, in CSS pixels
@@ -33,7 +33,7 @@ class Tile:
 
     label: str
     value: str
-    change: str  # "▼ 12 % vs Tue 3 Mar", or "" with nothing to compare
+    change: str  # "▼ 12 % vs Tue 3 Mar", "▲ 2.6 pp vs …" for a percentage, or "" with none
     colour: str
     bars: tuple[Bar, ...]
     low: str  # the tiny chart's scale: its lowest and highest day
@@ -49,7 +49,7 @@ def _tile(history: History, key: str) -> Tile:
     metric = get_metric(key)
     data = history.series(metric, SPARK_DAYS + 7)
     latest = data.latest()
-    pct, versus = week_change(data)
+    _diff, pct, _versus = week_delta(data)
     shown = data.points[-SPARK_DAYS:]
     known = [p.value for p in shown if p.value is not None]
     low, high = (min(known), max(known)) if known else (0.0, 0.0)
@@ -67,7 +67,7 @@ def _tile(history: History, key: str) -> Tile:
     return Tile(
         metric.label,
         format_value(latest.value if latest else None, metric.unit),
-        f"{format_change(pct)} {versus}".strip() if pct is not None else "",
+        week_text(data),
         change_colour(pct, metric.higher_is_better),
         bars,
         format_value(low if known else None, metric.unit),

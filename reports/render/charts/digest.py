@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 from reports.history.query import Series
 from reports.render.charts import png, style
-from reports.render.charts.line import week_delta
+from reports.render.charts.line import week_delta, week_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -103,9 +103,7 @@ def _alt(series: list[Series], title: str) -> str:
     parts = []
     for s in series:
         latest = s.latest()
-        diff, pct, versus = week_delta(s)
-        delta = style.format_delta(s.metric.unit, diff, pct)
-        change = f" ({delta} {versus})" if delta else ""
+        change = f" ({week_text(s)})" if week_text(s) else ""
         value = style.format_value(latest.value if latest else None, s.metric.unit)
         parts.append(f"{s.metric.label} {value}{change}")
     return f"{title}: " + "; ".join(parts) + "."

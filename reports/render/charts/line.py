@@ -160,12 +160,8 @@ class LineRenderer:
         )
         latest = series.latest()
         self.value.set_text(style.format_value(latest.value if latest else None, metric.unit))
-        diff, change, versus = week_delta(history)
-        self.change.set_text(
-            f"{style.format_delta(metric.unit, diff, change)} {versus}".strip()
-            if change is not None or diff is not None
-            else ("latest" if latest else "no data yet")
-        )
+        _diff, change, _versus = week_delta(history)
+        self.change.set_text(week_text(history) or ("latest" if latest else "no data yet"))
         self.change.set_color(style.change_colour(change, metric.higher_is_better))
         self.note.set_text("" if enough else _too_little(series.days_with_data))
         legend = ["— daily", "- - 7-day average"] if enough else []
@@ -198,12 +194,6 @@ def _day_text(day: Any, span: int) -> str:
     return f"{day:%a} {day.day}" if span <= 10 else f"{day.day} {day:%b}"
 
 
-def week_change(series: Series) -> tuple[float | None, str]:
-    """The latest day's relative change (%) on the same weekday a week before."""
-    _diff, pct, versus = week_delta(series)
-    return pct, versus
-
-
 def week_delta(series: Series) -> tuple[float | None, float | None, str]:
     """(absolute change, relative change in %, "vs Mon 2 Mar") of the latest day on the same
     weekday a week before; Nones when there is nothing to compare."""
@@ -216,6 +206,14 @@ def week_delta(series: Series) -> tuple[float | None, float | None, str]:
     diff = latest.value - earlier.value
     pct = 100.0 * diff / earlier.value if earlier.value else None
     return diff, pct, f"vs {earlier.day:%a %-d %b}"
+
+
+def week_text(series: Series) -> str:
+    """The latest day's change in words, as every chart, caption and line says it:
+    `▲ 2.6 pp vs Mon 2 Mar` for a percentage, `▼ 12 % vs Mon 2 Mar` for the rest, or ""."""
+    diff, pct, versus = week_delta(series)
+    delta = style.format_delta(series.metric.unit, diff, pct)
+    return f"{delta} {versus}" if delta else ""
 
 
 def _too_little(days: int) -> str:
