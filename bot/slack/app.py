@@ -250,7 +250,10 @@ def register_project_pick(app: App, services: SlackServices, pacer: Pacer) -> No
             channel = str((body.get("channel") or {}).get("id", ""))
             workspace = workspace_of(services, context)
             find_source(services, workspace, str(sid))  # still this workspace's project?
-            services.remember(workspace, channel, sid)
+            if channel:
+                services.remember(workspace, channel, sid)
+            else:  # no channel to remember it in: name the project in the command itself
+                text = f"{text} {sid}"
             sub, args = split(text)
             if sub not in SUBCOMMANDS:
                 raise UsageError(STALE_BUTTON)
@@ -269,6 +272,8 @@ def picked(body: dict[str, Any]) -> tuple[int, str]:
     """The project id and the command text a project button carries."""
     try:
         data = json.loads(body["actions"][0]["value"])
-        return int(data["s"]), f"{data['c']} {int(data['s'])}"
+        # The command runs as typed: the remembered pick supplies the project, so an id of 7,
+        # 30 or 90 appended to `chart sessions` can no longer be read as the number of days.
+        return int(data["s"]), str(data["c"])
     except (ValueError, KeyError, TypeError, IndexError):
         raise UsageError(STALE_BUTTON) from None

@@ -92,11 +92,11 @@ def choices(engine) -> list[tuple[str, int]]:
         return [(c.channel, c.source_id) for c in session.exec(select(ChannelChoice))]
 
 
-def pick(single, label: str = "Blog", channel: str = "C9") -> list[str]:
+def pick(single, label="Blog", channel="C9", command="chart sessions 7") -> list[str]:
     """`/clarity chart sessions 7` with several projects: buttons, nothing drawn; click one.
 
     Returns the buttons' labels."""
-    single.command("chart sessions 7", team="T0123", channel=channel)
+    single.command(command, team="T0123", channel=channel)
     reply = single.responses(len(single.fake.called("respond")) + 1)[-1]
     buttons = reply["blocks"][1]["elements"]
     assert single.fake.called("files.getUploadURLExternal") == []  # nothing drawn yet
@@ -134,6 +134,14 @@ def test_two_projects_get_buttons_and_the_channel_remembers_the_pick(single, db_
     single.command("chart sessions 7", team="T0123", channel="C10")
     (*_, again) = single.responses(2)
     assert again["blocks"][1]["elements"][0]["text"]["text"] == "Shop"
+
+
+def test_a_pick_does_not_turn_the_project_id_into_days(single, db_url, tmp_path):
+    add_with_cli(single, db_url, tmp_path, "Shop")
+    add_with_cli(single, db_url, tmp_path, "Blog")  # id 2: once read as "2 days" and refused
+    assert pick(single, command="chart sessions") == ["Shop", "Blog"]
+    (posted,) = single.fake.wait_for("chat.postMessage")
+    assert "Blog" in json.dumps(posted.params) and "last 30 days" in json.dumps(posted.params)
 
 
 def test_the_pick_survives_a_restart_of_the_app(engine, fake_slack, sandbox, db_url, tmp_path):
