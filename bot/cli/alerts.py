@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.numbers import ID, bounded_float, bounded_int
 from bot.cli.runtime import Runtime
-from reports.alerts import rules as alerts
-from reports.alerts.rules import RuleSpec, describe
 from reports.errors import UsageError
 from reports.history.catalogue import get_metric
-from store.models import AlertRule
-from store.vocab import Condition, DestinationKind
+from store.vocab import Condition, DestinationKind, Direction, values
+
+if TYPE_CHECKING:
+    from reports.alerts.rules import RuleSpec
+    from store.models import AlertRule
 
 THRESHOLD = bounded_float(-1e12, 1e12)  # a metric value or rate: finite
 
@@ -44,7 +45,7 @@ def _register_add(sub: Any) -> None:
     add.add_argument("--source", type=ID, required=True)
     add.add_argument("--metric", required=True, metavar="KEY")
     _add_condition(add)
-    add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
+    add.add_argument("--direction", choices=values(Direction), default="up")
     add.add_argument("--days", type=bounded_int(1, 90), default=7, help="window in days (7)")
     add.add_argument(
         "--weeks", type=bounded_int(2, 12), default=4, help="--anomaly: weeks to compare (4)"
@@ -97,6 +98,9 @@ def _add_telling(add: argparse.ArgumentParser) -> None:
 
 
 def _spec(args: argparse.Namespace) -> RuleSpec:
+    from reports.alerts import rules as alerts
+    from reports.alerts.rules import RuleSpec
+
     metric = get_metric(args.metric).key
     if not 1 <= args.days <= 90 or not 2 <= args.weeks <= 12:
         raise UsageError("--days must be 1–90 and --weeks 2–12.")
@@ -120,6 +124,9 @@ def _spec(args: argparse.Namespace) -> RuleSpec:
 
 def add_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a rule and print its id."""
+    from reports.alerts import rules as alerts
+    from reports.alerts.rules import describe
+
     kind, where = next(
         (k, v)
         for k, v in (
@@ -149,6 +156,8 @@ def add_command(args: argparse.Namespace, rt: Runtime) -> int:
 
 def rule_dict(rule: AlertRule) -> dict[str, Any]:
     """The JSON shape of a rule (a stable output format)."""
+    from reports.alerts.rules import describe
+
     return {
         "id": rule.id,
         "source_id": rule.source_id,
@@ -170,6 +179,9 @@ def rule_dict(rule: AlertRule) -> dict[str, Any]:
 
 def list_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Print the rules with their last verdict (unknown says why: no data is not zero)."""
+    from reports.alerts import rules as alerts
+    from reports.alerts.rules import describe
+
     rules = alerts.list_rules(rt.engine)
     if args.json:
         rt.out.write(json.dumps([rule_dict(r) for r in rules], indent=2) + "\n")
@@ -198,6 +210,8 @@ def _utc(when: datetime) -> str:
 
 def mute_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Stop telling a rule for `--hours` (0: tell again); it is still judged every day."""
+    from reports.alerts import rules as alerts
+
     until = rt.clock() + timedelta(hours=args.hours) if args.hours else None
     rule = alerts.mute_rule(rt.engine, args.id, workspace_id=None, until=until)
     if until is None:
@@ -209,6 +223,8 @@ def mute_command(args: argparse.Namespace, rt: Runtime) -> int:
 
 def remove_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Stop a rule."""
+    from reports.alerts import rules as alerts
+
     alerts.remove_rule(rt.engine, args.id, workspace_id=None)
     rt.out.write(f"Alert {args.id} removed.\n")
     return 0

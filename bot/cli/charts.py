@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.history.catalogue import CATALOGUE, by_category, get_metric
-from reports.history.query import Aggregate, Breakdown, Series
-from store import repository
-from store.db import session_scope
+
+if TYPE_CHECKING:
+    from reports.history.query import Aggregate, Breakdown, Series
 
 DAYS = bounded_int(1, 3660)
 
@@ -72,6 +72,9 @@ def _check_days(days: int) -> None:
 
 
 def _label(rt: Runtime, source_id: int) -> str:
+    from store import repository
+    from store.db import session_scope
+
     with session_scope(rt.engine) as session:
         return repository.get_source(session=session, source_id=source_id).label
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
-from reports.history.export import FORMATS, export_records, write_csv, write_jsonl
-from reports.ingest.snapshot import SnapshotResult
 from reports.timezones import local_date, parse_timezone
-from store import quota, repository
-from store.db import session_scope
 from store.vocab import Outcome, Purpose
 
+if TYPE_CHECKING:
+    from reports.ingest.snapshot import SnapshotResult
+
+FORMATS: Final = ("jsonl", "csv")  # export: write_jsonl or write_csv
 _STATUS_TEXT = {
     Outcome.STORED: "stored",
     Outcome.ALREADY_STORED: "already stored",
@@ -94,6 +94,10 @@ def _print_result(result: SnapshotResult, rt: Runtime) -> None:
 
 def export_rows(args: argparse.Namespace, rt: Runtime) -> int:
     """Write every stored row of a source to stdout."""
+    from reports.history.export import export_records, write_csv, write_jsonl
+    from store import repository
+    from store.db import session_scope
+
     if args.days is not None and args.days < 1:
         raise UsageError("--days must be 1 or more.")
     with session_scope(rt.engine) as session:
@@ -112,6 +116,9 @@ def export_rows(args: argparse.Namespace, rt: Runtime) -> int:
 
 def show_quota(args: argparse.Namespace, rt: Runtime) -> int:
     """Show today's Clarity calls for the source's project."""
+    from store import quota, repository
+    from store.db import session_scope
+
     now = parse_now(args.now, rt.err)
     with session_scope(rt.engine) as session:
         source = repository.get_source(session=session, source_id=args.source)

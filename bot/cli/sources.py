@@ -12,11 +12,8 @@ from bot.cli import workspaces
 from bot.cli.numbers import ID
 from bot.cli.runtime import Runtime
 from reports.errors import UsageError
-from reports.ingest import bulk as bulk_import
-from reports.ingest import sources
+from reports.ingest import importfile
 from reports.timezones import parse_timezone
-from store import repository
-from store.db import session_scope
 
 
 def register(commands: Any) -> None:
@@ -34,7 +31,7 @@ def register(commands: Any) -> None:
 
     bulk = sub.add_parser("import", help="connect many projects from a CSV or JSON Lines file")
     bulk.add_argument("file", help="columns label, token or token_file, [timezone], [workspace]")
-    bulk.add_argument("--format", choices=bulk_import.FORMATS, help="default: from the ending")
+    bulk.add_argument("--format", choices=importfile.FORMATS, help="default: from the ending")
     bulk.add_argument("--json", action="store_true", help="machine-readable output")
     bulk.set_defaults(handler=import_sources)
 
@@ -72,6 +69,8 @@ def read_token_file(name: str, what: str = "token file") -> str:
 
 def add_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a new source and print its id (alone on stdout, for scripts)."""
+    from reports.ingest import sources
+
     token = read_token_file(args.token_file)
     workspace_id = workspaces.workspace_id_for(rt, args.workspace)
     source_id = sources.add_source(
@@ -92,9 +91,11 @@ def add_source(args: argparse.Namespace, rt: Runtime) -> int:
 
 def import_sources(args: argparse.Namespace, rt: Runtime) -> int:
     """Connect every good line of an import file; report each line; exit 2 if any was bad."""
+    from reports.ingest import bulk as bulk_import
+
     name = args.file
     text = read_token_file(name, "import file")
-    lines = bulk_import.read_lines(text, bulk_import.format_of(name, args.format))
+    lines = importfile.read_lines(text, importfile.format_of(name, args.format))
     base = Path(name).resolve().parent if name != "-" else Path.cwd()
     results = bulk_import.import_sources(
         rt.engine, cipher=rt.cipher, lines=lines, base=base, now=rt.clock()
@@ -116,6 +117,8 @@ def import_sources(args: argparse.Namespace, rt: Runtime) -> int:
 
 def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
     """Print sources as a table or JSON."""
+    from reports.ingest import sources
+
     views = sources.list_sources(rt.engine, include_removed=args.all)
     if args.json:
         rows = [
@@ -148,6 +151,8 @@ def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
 
 def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Remove a source (token wiped), optionally with its history."""
+    from reports.ingest import sources
+
     sources.remove_source(rt.engine, source_id=args.id, purge=args.purge, now=rt.clock())
     what = (
         "and its history, subscriptions and alerts were deleted"
@@ -160,6 +165,8 @@ def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
 
 def set_token(args: argparse.Namespace, rt: Runtime) -> int:
     """Replace a source's token."""
+    from reports.ingest import sources
+
     token = read_token_file(args.token_file)
     sources.set_token(
         rt.engine, cipher=rt.cipher, source_id=args.id, raw_token=token, now=rt.clock()
@@ -170,6 +177,9 @@ def set_token(args: argparse.Namespace, rt: Runtime) -> int:
 
 def timezone(args: argparse.Namespace, rt: Runtime) -> int:
     """Show or set the default workspace's timezone."""
+    from store import repository
+    from store.db import session_scope
+
     with session_scope(rt.engine) as session:
         workspace = repository.default_workspace(session=session)
         if args.name is None:

@@ -122,7 +122,7 @@ def _remove(click: Click) -> Reply:
     gone = alerts.remove_rule(click.services.engine, click.rule_id, workspace_id=click.workspace)
     state = (
         f"Removed by <@{escape(click.user)}>: alert {gone.id} "
-        f"({escape(alerts.describe(gone))}) is no longer checked."
+        f"({escape(alerts.describe(gone, labels=True))}) is no longer checked."
     )
     return _update(click, state, [])
 
@@ -221,7 +221,7 @@ def save_form(
         threshold=threshold,
         window_days=days,
     )
-    return Reply(f"Alert {rule.id} now: {escape(alerts.describe(rule))}.")
+    return Reply(f"Alert {rule.id} now: {escape(alerts.describe(rule, labels=True))}.")
 
 
 def register_alert_actions(app: App, services: SlackServices) -> None:

@@ -23,7 +23,10 @@ def edit_view(rule: AlertRule) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*Alert {rule.id}*: {escape(describe(rule))}"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*Alert {rule.id}*: {escape(describe(rule, labels=True))}",
+            },
         },
         _number(
             "threshold",

@@ -39,6 +39,7 @@ from bot.slack.home import register_home
 from bot.slack.oauth import register_lifecycle
 from bot.slack.posting import Pacer, Poster
 from bot.slack.services import SlackServices
+from bot.slack.testsend import register_test_button
 from bot.slack.text import HELP, usage
 from reports.errors import UsageError
 
@@ -106,6 +107,7 @@ def create_app(
     register_buttons(app, services, pacer)
     register_home(app, services)
     register_project_pick(app, services, pacer)
+    register_test_button(app, services)
     register_alert_actions(app, services)
     if oauth_settings is not None:
         register_lifecycle(app, services)

@@ -170,7 +170,7 @@ class AlertEvaluator:
             f"{verdict.day:%a %-d %b %Y}",
             verdict.day,
             (ReportChart(metric.key, told.title, chart.png, chart.alt_text, ""),),
-            f"{verdict.text} — rule: {describe(rule)}",
+            f"{verdict.text} — rule: {describe(rule, labels=True)}",
             notes,
             True,
             thread=thread,

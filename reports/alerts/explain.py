@@ -92,7 +92,7 @@ def explain(
         limit=limit.words,
         window=_window_words(marks.window, marks.before, history.timezone),
         project=history.label,
-        rule=describe(rule),
+        rule=describe(rule, labels=True),
         said=said,
         clarity_url=clarity_dashboard_url(project_id),
     )

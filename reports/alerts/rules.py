@@ -113,18 +113,25 @@ def _condition(metric: str, words: list[str], window: int, page: str | None) -> 
     raise UsageError(f"I don't understand {' '.join(words)!r}. {USAGE}")
 
 
-def describe(rule: AlertRule) -> str:
-    """Say a rule back, e.g. `dead_clicks up 50 % vs the previous 7 days on /checkout`."""
+def describe(rule: AlertRule, *, labels: bool = False) -> str:
+    """Say a rule back, e.g. `dead_clicks up 50 % vs the previous 7 days on /checkout`.
+
+    With `labels`, in the catalogue's words for people (`Dead clicks up 50 %…`, `over 7 days`)
+    instead of the keys a command takes.
+    """
+    metric = get_metric(rule.metric)
+    name = metric.label if labels else rule.metric
+    window = f"{rule.window_days} days" if labels else f"{rule.window_days}d"
     where = f" on {rule.page}" if rule.page else ""
     if rule.condition in (Condition.ABOVE, Condition.BELOW):
-        unit = " %" if get_metric(rule.metric).unit == "percent" else ""
-        text = f"{rule.metric} {rule.condition} {rule.threshold:g}{unit} over {rule.window_days}d"
+        unit = " %" if metric.unit == "percent" else ""
+        text = f"{name} {rule.condition} {rule.threshold:g}{unit} over {window}"
     elif rule.condition == Condition.CHANGE:
         verb = _VERBS[rule.direction]
-        text = f"{rule.metric} {verb} {rule.threshold:g} % vs the previous {rule.window_days} days"
+        text = f"{name} {verb} {rule.threshold:g} % vs the previous {rule.window_days} days"
     else:
         verb = _VERBS[rule.direction]
-        text = f"{rule.metric} {verb} {rule.threshold:g} % vs the same weekday ({rule.weeks} weeks)"
+        text = f"{name} {verb} {rule.threshold:g} % vs the same weekday ({rule.weeks} weeks)"
     return text + where
 
 

@@ -41,9 +41,11 @@ def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: st
         raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
     if not source.enabled:
         why = source.status_reason or source.status
+        disabled = f"Source {source.id} ({source.label}) is disabled: {why}"
         raise ClaritybotError(
-            f"Source {source.id} ({source.label}) is disabled: {why} Give it a new token with "
-            f"`claritybot sources set-token {source.id} --token-file FILE`."
+            f"{disabled} Give it a new token with "
+            f"`claritybot sources set-token {source.id} --token-file FILE`.",
+            in_slack=f"{disabled} Connect it again with a new token: `/clarity connect`.",
         )
     return ctx
 

@@ -191,7 +191,10 @@ def test_edit_opens_a_form_and_saving_it_changes_the_rule(slack, engine, posted)
     assert submit(slack, rule_id, "3.5", "14").status == 200
     (dm,) = slack.fake.wait_for("chat.postMessage")
     assert dm.params["channel"] == "U1"
-    assert f"Alert {rule_id} now: rage_click_rate above 3.5 over 14d" in dm.params["text"]
+    assert (
+        f"Alert {rule_id} now: Rage clicks per 100 sessions above 3.5 over 14 days"
+        in dm.params["text"]
+    )
     stored = rule_of(engine, rule_id)
     assert (stored.threshold, stored.window_days) == (3.5, 14)
 
