@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+CLARITY_DASHBOARD: Final = "https://clarity.microsoft.com/projects/view/{}/dashboard"
+# Clarity's project ids are short letters and digits; anything else would make a link elsewhere.
+_PROJECT_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def normalize_url(raw: str | None) -> str | None:
@@ -49,3 +54,10 @@ def url_path(url: str | None) -> str | None:
     except ValueError:
         return url
     return _strip_tail(path) or "/"
+
+
+def clarity_dashboard_url(project_id: str | None) -> str | None:
+    """The project's dashboard in Clarity, or None without a usable project id."""
+    if project_id is None or not _PROJECT_ID.fullmatch(project_id.strip()):
+        return None
+    return CLARITY_DASHBOARD.format(project_id.strip())

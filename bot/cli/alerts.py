@@ -1,9 +1,10 @@
-"""`claritybot alerts add|list|remove`: alert rules from the command line."""
+"""`claritybot alerts add|list|mute|remove`: alert rules from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.numbers import ID, bounded_float, bounded_int
@@ -21,7 +22,7 @@ THRESHOLD = bounded_float(-1e12, 1e12)  # a metric value or rate: finite
 
 def register(commands: Any) -> None:
     """Add `alerts` and its actions."""
-    group = commands.add_parser("alerts", help="alert rules: add, list, remove")
+    group = commands.add_parser("alerts", help="alert rules: add, list, mute, remove")
     sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     _register_add(sub)
     listing = sub.add_parser("list", help="rules and their last verdict")
@@ -30,6 +31,12 @@ def register(commands: Any) -> None:
     remove = sub.add_parser("remove", help="stop a rule")
     remove.add_argument("id", type=ID)
     remove.set_defaults(handler=remove_command)
+    mute = sub.add_parser("mute", help="stop telling a rule for a while (it is still checked)")
+    mute.add_argument("id", type=ID)
+    mute.add_argument(
+        "--hours", type=bounded_int(0, 24 * 366), default=24, help="how long (24); 0 unmutes"
+    )
+    mute.set_defaults(handler=mute_command)
 
 
 def _register_add(sub: Any) -> None:
@@ -166,6 +173,7 @@ def rule_dict(rule: AlertRule) -> dict[str, Any]:
         "state": rule.state,
         "reason": rule.state_reason,
         "evaluated_day": rule.evaluated_day.isoformat() if rule.evaluated_day else None,
+        "muted_until": rule.muted_until.isoformat() if rule.muted_until else None,
     }
 
 
@@ -183,12 +191,33 @@ def list_command(args: argparse.Namespace, rt: Runtime) -> int:
             "No alerts yet: `claritybot alerts add --source ID --metric "
             "rage_click_rate --above 2 --channel C123`.\n"
         )
+    now = rt.clock()
     for r in rules:
         when = f" ({r.evaluated_day})" if r.evaluated_day else ""
+        muted = (
+            f" · muted until {_utc(r.muted_until)}" if r.muted_until and r.muted_until > now else ""
+        )
         rt.out.write(
-            f"{r.id:>4}  {describe(r)} → {r.destination}\n      {r.state}{when}: "
+            f"{r.id:>4}  {describe(r)} → {r.destination}{muted}\n      {r.state}{when}: "
             f"{r.state_reason or 'not evaluated yet'}\n"
         )
+    return 0
+
+
+def _utc(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def mute_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Stop telling a rule for `--hours` (0: tell again); it is still judged every day."""
+    from reports.alerts import rules as alerts
+
+    until = rt.clock() + timedelta(hours=args.hours) if args.hours else None
+    rule = alerts.mute_rule(rt.engine, args.id, workspace_id=None, until=until)
+    if until is None:
+        rt.out.write(f"Alert {rule.id} unmuted: it is told again when it fires.\n")
+    else:
+        rt.out.write(f"Alert {rule.id} muted until {_utc(until)}: still checked, not told.\n")
     return 0
 
 

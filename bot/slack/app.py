@@ -16,6 +16,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.slack import commands, scheduled
+from bot.slack.alert_actions import register_alert_actions
 from bot.slack.calls import (
     DATABASE_DOWN,
     PICK_ACTION,
@@ -107,6 +108,7 @@ def create_app(
     register_home(app, services)
     register_project_pick(app, services, pacer)
     register_test_button(app, services)
+    register_alert_actions(app, services)
     if oauth_settings is not None:
         register_lifecycle(app, services)
     return app
