@@ -58,6 +58,17 @@ __all__ = [
 class UsageError(ClaritybotError):
     """Bad input from a user; the message says what is accepted."""
 
+    @classmethod
+    def naming(cls, text: str, *, cli: str, slack: str) -> UsageError:
+        """An error whose advice names a command: `{command}` in `text` becomes `cli` in a
+        terminal's message and `slack` in a Slack reply."""
+        return cls(text.replace(COMMAND, f"`{cli}`"), in_slack=text.replace(COMMAND, f"`{slack}`"))
+
+
+# Where UsageError.naming puts the command: replaced, never str.format-ted, because the text
+# may hold what someone typed, braces and all.
+COMMAND = "{command}"
+
 
 class InvalidTokenError(ClaritybotError):
     """The token is not shaped like a Clarity API token (a JWT)."""

@@ -73,8 +73,9 @@ def check_project_id(text: str) -> str:
     return found
 
 
-def clarity_dashboard_url(project_id: str | None) -> str:
-    """The project's dashboard in Clarity, or "" when the id is unknown or not id-shaped."""
-    if not project_id or not CLARITY_PROJECT_ID.fullmatch(project_id):
-        return ""
-    return CLARITY_DASHBOARD.format(quote(project_id, safe=""))
+def clarity_dashboard_url(project_id: str | None) -> str | None:
+    """The project's dashboard in Clarity, or None when the id is unknown or not id-shaped."""
+    found = (project_id or "").strip()
+    if not CLARITY_PROJECT_ID.fullmatch(found):
+        return None
+    return CLARITY_DASHBOARD.format(quote(found, safe=""))

@@ -15,6 +15,17 @@ from __future__ import annotations
 class ClaritybotError(Exception):
     """An error whose message tells the user what happened and what to do."""
 
+    def __init__(self, message: str = "", *, in_slack: str | None = None) -> None:
+        super().__init__(message)
+        # The same message in Slack's words when its advice names a command: a Slack reply
+        # says `/clarity metrics`, a terminal `claritybot metrics`.
+        self.in_slack = in_slack
+
+    @property
+    def slack_text(self) -> str:
+        """What a Slack reply says."""
+        return self.in_slack or str(self)
+
 
 class ConfigError(ClaritybotError):
     """A setting is missing or malformed."""

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from store.errors import NotFoundError
 from store.models import (
     AlertRule,
+    ChannelChoice,
     MetricRow,
     RankedRow,
     RawResponse,
@@ -89,7 +90,8 @@ def get_source(*, session: Session, source_id: int) -> Source:
     source = session.get(Source, source_id)
     if source is None:
         raise NotFoundError(
-            f"There is no source {source_id}. `claritybot sources list` shows the ids."
+            f"There is no source {source_id}. `claritybot sources list` shows the ids.",
+            in_slack=f"There is no project {source_id}. `/clarity status` lists them.",
         )
     return source
 
@@ -132,6 +134,7 @@ def purge_source(*, session: Session, source_id: int) -> None:
     session.execute(delete(RankedRow).where(col(RankedRow.source_id) == source_id))
     session.execute(delete(Snapshot).where(col(Snapshot.source_id) == source_id))
     session.execute(delete(RawResponse).where(col(RawResponse.source_id) == source_id))
+    session.execute(delete(ChannelChoice).where(col(ChannelChoice.source_id) == source_id))
     session.execute(delete(Source).where(col(Source.id) == source_id))
 
 

@@ -1,4 +1,9 @@
-"""The `claritybot` command line. Names, flags and output formats here are stable contracts."""
+"""The `claritybot` command line. Names, flags and output formats here are stable contracts.
+
+The parser is built from every command module, so those modules import only light things at
+the top; the database, HTTP, Slack, AI and chart libraries are imported inside the handlers
+that use them (tests/bot/test_cli_startup.py checks `--help` loads none of them).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from bot.cli import alerts, charts, data, misc, scheduling, sources, subscriptio
 from bot.cli.redact import RedactSecrets
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, ClarityError, UsageError
-from reports.settings import log_level
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,6 +79,8 @@ def main(
 
 def _log_to(runtime: Runtime) -> logging.Handler:
     """Send logs to this run's stderr at LOG_LEVEL; removed again when the command ends."""
+    from reports.settings import log_level  # settings load the database layer: after --help
+
     name = log_level(runtime.environ)
     handler = logging.StreamHandler(runtime.err)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

@@ -1,26 +1,28 @@
-"""`claritybot alerts add|list|remove`: alert rules from the command line."""
+"""`claritybot alerts add|list|mute|remove`: alert rules from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.numbers import ID, bounded_float, bounded_int
 from bot.cli.runtime import Runtime
-from reports.alerts import rules as alerts
-from reports.alerts.rules import RuleSpec, describe
 from reports.errors import UsageError
 from reports.history.catalogue import get_metric
-from store.models import AlertRule
-from store.vocab import Condition, DestinationKind
+from store.vocab import Condition, DestinationKind, Direction, values
+
+if TYPE_CHECKING:
+    from reports.alerts.rules import RuleSpec
+    from store.models import AlertRule
 
 THRESHOLD = bounded_float(-1e12, 1e12)  # a metric value or rate: finite
 
 
 def register(commands: Any) -> None:
     """Add `alerts` and its actions."""
-    group = commands.add_parser("alerts", help="alert rules: add, list, remove")
+    group = commands.add_parser("alerts", help="alert rules: add, list, mute, remove")
     sub = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     _register_add(sub)
     listing = sub.add_parser("list", help="rules and their last verdict")
@@ -29,6 +31,12 @@ def register(commands: Any) -> None:
     remove = sub.add_parser("remove", help="stop a rule")
     remove.add_argument("id", type=ID)
     remove.set_defaults(handler=remove_command)
+    mute = sub.add_parser("mute", help="stop telling a rule for a while (it is still checked)")
+    mute.add_argument("id", type=ID)
+    mute.add_argument(
+        "--hours", type=bounded_int(0, 24 * 366), default=24, help="how long (24); 0 unmutes"
+    )
+    mute.set_defaults(handler=mute_command)
 
 
 def _register_add(sub: Any) -> None:
@@ -37,7 +45,7 @@ def _register_add(sub: Any) -> None:
     add.add_argument("--source", type=ID, required=True)
     add.add_argument("--metric", required=True, metavar="KEY")
     _add_condition(add)
-    add.add_argument("--direction", choices=alerts.DIRECTIONS, default="up")
+    add.add_argument("--direction", choices=values(Direction), default="up")
     add.add_argument("--days", type=bounded_int(1, 90), default=7, help="window in days (7)")
     add.add_argument(
         "--weeks", type=bounded_int(2, 12), default=4, help="--anomaly: weeks to compare (4)"
@@ -90,6 +98,9 @@ def _add_telling(add: argparse.ArgumentParser) -> None:
 
 
 def _spec(args: argparse.Namespace) -> RuleSpec:
+    from reports.alerts import rules as alerts
+    from reports.alerts.rules import RuleSpec
+
     metric = get_metric(args.metric).key
     if not 1 <= args.days <= 90 or not 2 <= args.weeks <= 12:
         raise UsageError("--days must be 1–90 and --weeks 2–12.")
@@ -113,6 +124,9 @@ def _spec(args: argparse.Namespace) -> RuleSpec:
 
 def add_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a rule and print its id."""
+    from reports.alerts import rules as alerts
+    from reports.alerts.rules import describe
+
     kind, where = next(
         (k, v)
         for k, v in (
@@ -142,6 +156,8 @@ def add_command(args: argparse.Namespace, rt: Runtime) -> int:
 
 def rule_dict(rule: AlertRule) -> dict[str, Any]:
     """The JSON shape of a rule (a stable output format)."""
+    from reports.alerts.rules import describe
+
     return {
         "id": rule.id,
         "source_id": rule.source_id,
@@ -157,11 +173,15 @@ def rule_dict(rule: AlertRule) -> dict[str, Any]:
         "state": rule.state,
         "reason": rule.state_reason,
         "evaluated_day": rule.evaluated_day.isoformat() if rule.evaluated_day else None,
+        "muted_until": rule.muted_until.isoformat() if rule.muted_until else None,
     }
 
 
 def list_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Print the rules with their last verdict (unknown says why: no data is not zero)."""
+    from reports.alerts import rules as alerts
+    from reports.alerts.rules import describe
+
     rules = alerts.list_rules(rt.engine)
     if args.json:
         rt.out.write(json.dumps([rule_dict(r) for r in rules], indent=2) + "\n")
@@ -171,17 +191,40 @@ def list_command(args: argparse.Namespace, rt: Runtime) -> int:
             "No alerts yet: `claritybot alerts add --source ID --metric "
             "rage_click_rate --above 2 --channel C123`.\n"
         )
+    now = rt.clock()
     for r in rules:
         when = f" ({r.evaluated_day})" if r.evaluated_day else ""
+        muted = (
+            f" · muted until {_utc(r.muted_until)}" if r.muted_until and r.muted_until > now else ""
+        )
         rt.out.write(
-            f"{r.id:>4}  {describe(r)} → {r.destination}\n      {r.state}{when}: "
+            f"{r.id:>4}  {describe(r)} → {r.destination}{muted}\n      {r.state}{when}: "
             f"{r.state_reason or 'not evaluated yet'}\n"
         )
     return 0
 
 
+def _utc(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def mute_command(args: argparse.Namespace, rt: Runtime) -> int:
+    """Stop telling a rule for `--hours` (0: tell again); it is still judged every day."""
+    from reports.alerts import rules as alerts
+
+    until = rt.clock() + timedelta(hours=args.hours) if args.hours else None
+    rule = alerts.mute_rule(rt.engine, args.id, workspace_id=None, until=until)
+    if until is None:
+        rt.out.write(f"Alert {rule.id} unmuted: it is told again when it fires.\n")
+    else:
+        rt.out.write(f"Alert {rule.id} muted until {_utc(until)}: still checked, not told.\n")
+    return 0
+
+
 def remove_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Stop a rule."""
+    from reports.alerts import rules as alerts
+
     alerts.remove_rule(rt.engine, args.id, workspace_id=None)
     rt.out.write(f"Alert {args.id} removed.\n")
     return 0

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
 from reports.history.catalogue import CATALOGUE, by_category, get_metric
-from reports.history.query import Aggregate, Breakdown, Series
-from store import repository
-from store.db import session_scope
+
+if TYPE_CHECKING:
+    from reports.history.query import Aggregate, Breakdown, Series
 
 DAYS = bounded_int(1, 3660)
 
@@ -72,6 +72,9 @@ def _check_days(days: int) -> None:
 
 
 def _label(rt: Runtime, source_id: int) -> str:
+    from store import repository
+    from store.db import session_scope
+
     with session_scope(rt.engine) as session:
         return repository.get_source(session=session, source_id=source_id).label
 
@@ -83,7 +86,7 @@ def metric_command(args: argparse.Namespace, rt: Runtime) -> int:
     _check_days(args.days)
     metric = get_metric(args.metric)
     _label(rt, args.source)  # a clear error for an unknown source
-    now = parse_now(args.now, rt.err)
+    now = parse_now(args.now, rt.err, rt.clock)
     history = load(rt.engine, args.source, [metric], days=args.days, now=now)
     if metric.is_breakdown:
         _print_breakdown(history.breakdown(metric, args.days, top_n=10), rt, as_json=args.json)
@@ -133,7 +136,7 @@ def _print_series(data: Series, rt: Runtime, *, as_json: bool, whole: Aggregate)
 
 
 def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
-    from reports.render.charts.style import format_change, format_value
+    from reports.render.charts.style import format_delta, format_value
 
     metric = result.metric
     if as_json:
@@ -161,9 +164,9 @@ def _print_breakdown(result: Breakdown, rt: Runtime, *, as_json: bool) -> None:
     for i, r in enumerate(result.rows, 1):
         share = f"{r.share:5.1f} %" if r.share is not None else ""
         value = format_value(r.value, metric.unit, short=False)
-        rt.out.write(
-            f"  {i:>2}. {r.label:<40} {value:>10} {share:>8}  {format_change(r.change_pct)}\n"
-        )
+        diff = None if r.previous is None else r.value - r.previous
+        change = format_delta(metric.unit, diff, r.change_pct)  # points for a percentage
+        rt.out.write(f"  {i:>2}. {r.label:<40} {value:>10} {share:>8}  {change}\n")
     if not result.rows:
         rt.out.write("  no data for this period yet\n")
 
@@ -175,7 +178,7 @@ def chart_command(args: argparse.Namespace, rt: Runtime) -> int:
 
     _check_days(args.days)
     label = _label(rt, args.source)
-    maker, now = ChartMaker(), parse_now(args.now, rt.err)
+    maker, now = ChartMaker(), parse_now(args.now, rt.err, rt.clock)
     metric = None if args.digest else get_metric(args.metric)
     days = chart_days(metric, args.days) if metric else args.days
     history = load(rt.engine, args.source, [metric] if metric else [], days=days, now=now)

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
-from reports.history.export import FORMATS, export_records, write_csv, write_jsonl
-from reports.ingest.snapshot import SnapshotResult
 from reports.timezones import local_date, parse_timezone
-from store import quota, repository
-from store.db import session_scope
 from store.vocab import Outcome, Purpose
 
+if TYPE_CHECKING:
+    from reports.ingest.snapshot import SnapshotResult
+
+FORMATS: Final = ("jsonl", "csv")  # export: write_jsonl or write_csv
 _STATUS_TEXT = {
     Outcome.STORED: "stored",
     Outcome.ALREADY_STORED: "already stored",
@@ -52,7 +52,7 @@ NOW_TOLERANCE: Final = timedelta(minutes=5)  # --now may only restate the curren
 
 def snapshot(args: argparse.Namespace, rt: Runtime) -> int:
     """Take yesterday's snapshot; exit 1 unless every fetch group is stored."""
-    now = parse_now(args.now, rt.err)
+    now = parse_now(args.now, rt.err, rt.clock)
     if args.now and abs(now - rt.clock()) > NOW_TOLERANCE:
         # Clarity answers only for the 24 h before the call: a past --now would store today's
         # numbers under a past date and book the calls to the wrong UTC day.
@@ -94,6 +94,10 @@ def _print_result(result: SnapshotResult, rt: Runtime) -> None:
 
 def export_rows(args: argparse.Namespace, rt: Runtime) -> int:
     """Write every stored row of a source to stdout."""
+    from reports.history.export import export_records, write_csv, write_jsonl
+    from store import repository
+    from store.db import session_scope
+
     if args.days is not None and args.days < 1:
         raise UsageError("--days must be 1 or more.")
     with session_scope(rt.engine) as session:
@@ -112,7 +116,10 @@ def export_rows(args: argparse.Namespace, rt: Runtime) -> int:
 
 def show_quota(args: argparse.Namespace, rt: Runtime) -> int:
     """Show today's Clarity calls for the source's project."""
-    now = parse_now(args.now, rt.err)
+    from store import quota, repository
+    from store.db import session_scope
+
+    now = parse_now(args.now, rt.err, rt.clock)
     with session_scope(rt.engine) as session:
         source = repository.get_source(session=session, source_id=args.source)
     policy = rt.settings.quota

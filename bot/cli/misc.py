@@ -9,15 +9,12 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.numbers import bounded_int
 from bot.cli.runtime import Runtime
 from reports.errors import ClaritybotError, UsageError
-from reports.settings import SlackSettings
-from store.crypto import generate_key
-from store.db import make_engine
-from store.migrate import upgrade
 
 if TYPE_CHECKING:  # the Slack stack loads only for `serve`, like the imports in serve_command
     from slack_bolt import App
 
     from bot.slack.services import SlackServices
+    from reports.settings import SlackSettings
 
 
 def register(commands: Any) -> None:
@@ -134,12 +131,17 @@ def demo_command(args: argparse.Namespace, rt: Runtime) -> int:
 
 def keygen_command(_args: argparse.Namespace, rt: Runtime) -> int:
     """Print a fresh encryption key."""
+    from store.crypto import generate_key
+
     rt.out.write(generate_key() + "\n")
     return 0
 
 
 def migrate_command(_args: argparse.Namespace, rt: Runtime) -> int:
     """Upgrade the database to the newest schema."""
+    from store.db import make_engine
+    from store.migrate import upgrade
+
     engine = make_engine(rt.settings.database_url)
     upgrade(engine)
     engine.dispose()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
-from sqlalchemy.exc import DBAPIError
+if TYPE_CHECKING:  # raised and caught by the worker, which imports SQLAlchemy itself
+    from sqlalchemy.exc import DBAPIError
 
 MAX_WAIT: Final = 60.0  # seconds between attempts at most, however long the outage
 DATABASE_DOWN: Final = "the database is unavailable"

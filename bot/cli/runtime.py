@@ -9,40 +9,38 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-import httpx
-from sqlalchemy import Engine
-
-from reports.clarity.client import ClarityClient
 from reports.errors import UsageError
-from reports.ingest.scheduler import Scheduler
-from reports.ingest.snapshot import Snapshotter
-from reports.notify import LogNotifier, Notifier
-from reports.settings import Settings
-from reports.workers import process_owner
-from store.crypto import TokenCipher
-from store.db import make_engine
-from store.migrate import ensure_schema
-from store.vocab import DestinationKind
 
-if TYPE_CHECKING:  # imported lazily: most commands need neither Slack nor the dispatcher
+# Each collaborator's module is imported where it is built: `claritybot --help` and the
+# commands that need no database start without httpx, SQLAlchemy, Slack or matplotlib.
+if TYPE_CHECKING:
+    import httpx
     from openai import OpenAI
+    from sqlalchemy import Engine
 
     from bot.slack.clients import WorkspaceClients
     from bot.slack.services import SlackServices
     from reports.alerts.evaluate import AlertEvaluator
+    from reports.clarity.client import ClarityClient
     from reports.delivery.dispatch import Dispatcher
     from reports.delivery.email import Links
+    from reports.ingest.scheduler import Scheduler
+    from reports.ingest.snapshot import Snapshotter
+    from reports.notify import Notifier
     from reports.render.ai import Summarizer
     from reports.render.charts import ChartMaker
-
+    from reports.settings import Settings
+    from store.crypto import TokenCipher
 
 NOW_RANGE: Final = (2000, 2199)
 
 
-def parse_now(text: str | None, err: TextIO) -> datetime:
-    """Parse --now; a value without an offset is taken as UTC, and the user is told so."""
+def parse_now(
+    text: str | None, err: TextIO, clock: Callable[[], datetime] | None = None
+) -> datetime:
+    """Parse --now (default: the runtime's clock); an offset-less value is UTC, and we say so."""
     if text is None:
-        return datetime.now(UTC)
+        return clock() if clock is not None else datetime.now(UTC)
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -76,11 +74,16 @@ class Runtime:
     @cached_property
     def settings(self) -> Settings:
         """Settings read from the environment."""
+        from reports.settings import Settings
+
         return Settings.from_env(self.environ)
 
     @cached_property
     def engine(self) -> Engine:
         """The database, migrated to the newest schema on first use."""
+        from store.db import make_engine
+        from store.migrate import ensure_schema
+
         # A connection per concurrent project and a few more, so no thread waits on the pool.
         engine = make_engine(self.settings.database_url, pool_size=self.settings.concurrency + 4)
         ensure_schema(engine)
@@ -89,17 +92,23 @@ class Runtime:
     @cached_property
     def cipher(self) -> TokenCipher:
         """Token encryption with CLARITYBOT_SECRET_KEY."""
+        from store.crypto import TokenCipher
+
         return TokenCipher(self.settings.secret_key)
 
     @cached_property
     def http(self) -> httpx.Client:
         """The HTTP client Clarity calls go through."""
+        import httpx
+
         timeout = httpx.Timeout(self.settings.clarity_timeout, connect=10.0)
         return httpx.Client(timeout=timeout, headers={"User-Agent": "claritybot"})
 
     @cached_property
     def clarity(self) -> ClarityClient:
         """The Clarity Data Export API client."""
+        from reports.clarity.client import ClarityClient
+
         return ClarityClient(http=self.http, base_url=self.settings.clarity_api_url)
 
     @cached_property
@@ -134,6 +143,8 @@ class Runtime:
 
     def snapshotter(self, now: datetime | None, *, owner: str | None = None) -> Snapshotter:
         """A Snapshotter whose call times are `now` when given, else the runtime's clock."""
+        from reports.ingest.snapshot import Snapshotter
+
         return Snapshotter(
             engine=self.engine,
             client=self.clarity,
@@ -147,6 +158,9 @@ class Runtime:
         self, now: datetime | None = None, *, owner: str | None = None, speed: float = 1.0
     ) -> Scheduler:
         """A Scheduler for this process; a clock `speed` times fast renews leases as much faster."""
+        from reports.ingest.scheduler import Scheduler
+        from reports.workers import process_owner
+
         owner = owner or process_owner()
         lease = self.settings.lease
         return Scheduler(
@@ -166,6 +180,7 @@ class Runtime:
         """Every destination this environment can reach, built once for reports and alerts."""
         from reports.delivery.email import EmailSender, SmtpSender
         from reports.delivery.outbox import OutboxSender
+        from store.vocab import DestinationKind
 
         senders: dict[str, Any] = {DestinationKind.OUTBOX: OutboxSender()}
         if self.settings.smtp is not None:
@@ -185,6 +200,7 @@ class Runtime:
     ) -> Dispatcher:
         """The delivery dispatcher, with every destination this environment can reach."""
         from reports.delivery.dispatch import Dispatcher
+        from reports.workers import process_owner
 
         return Dispatcher(
             engine=self.engine,
@@ -226,6 +242,8 @@ class Runtime:
     @cached_property
     def notifier(self) -> Notifier:
         """DM owners in Slack when Slack is configured; otherwise log."""
+        from reports.notify import LogNotifier
+
         if self.slack_clients is None:
             return LogNotifier()
         from bot.slack.notify import SlackNotifier
@@ -243,6 +261,7 @@ class Runtime:
             clock=self.clock,
             policy=self.settings.quota,
             charts=self.charts,
+            dispatcher=self.dispatcher(),  # `chart digest` and "Send a test" go through it
         )
 
     def close(self) -> None:

@@ -11,20 +11,18 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
-import schedule
-from sqlalchemy.exc import DBAPIError
-
 from bot.cli.numbers import bounded_float, bounded_int
 from bot.cli.outage import Outage, describe
 from bot.cli.runtime import Runtime, parse_now
 from reports.errors import UsageError
-from reports.ingest.scheduler import Scheduler, TickReport
-from store import runs
 from store.vocab import DeliveryStatus
 
-if TYPE_CHECKING:  # imported lazily by the runtime: most commands need neither
+if TYPE_CHECKING:  # imported where used: `--help` and most commands need none of them
+    import schedule
+
     from reports.alerts.evaluate import AlertEvaluator
     from reports.delivery.dispatch import Dispatcher
+    from reports.ingest.scheduler import Scheduler, TickReport
 
 
 def register(commands: Any) -> None:
@@ -67,7 +65,9 @@ TICK_FAILURES: Final = (DeliveryStatus.FAILED, DeliveryStatus.RETRYING, "error")
 
 def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Run one tick and report it; exit 1 with one sentence when the database is away."""
-    now = parse_now(args.now, rt.err)
+    from sqlalchemy.exc import DBAPIError
+
+    now = parse_now(args.now, rt.err, rt.clock)
     try:
         report = rt.scheduler(now if args.now else None).tick(now)
         sent = rt.dispatcher().tick(now)
@@ -180,6 +180,8 @@ def worker_command(args: argparse.Namespace, rt: Runtime) -> int:
 
 def _tick_job(rt: Runtime, speed: float, outage: Outage, ticks: list[int]) -> Callable[[], None]:
     """One tick, counted in `ticks`; a database outage is reported, not raised."""
+    from sqlalchemy.exc import DBAPIError
+
     parts: list[tuple[Scheduler, Dispatcher, AlertEvaluator]] = []
 
     def job() -> None:
@@ -198,6 +200,8 @@ def _tick_job(rt: Runtime, speed: float, outage: Outage, ticks: list[int]) -> Ca
 
 def _start_loop(rt: Runtime, interval: float, job: Callable[[], None]) -> schedule.Scheduler:
     """The `schedule` loop running `job` every `interval` seconds, announced on stderr."""
+    import schedule
+
     # Only `every(n).seconds` is used: schedule's own timezone handling repeats or skips jobs
     # around DST (see DEPS.md); when a day is due is decided by reports.ingest.due with zoneinfo.
     loop = schedule.Scheduler()
@@ -245,6 +249,8 @@ def _one_tick(
 
 def runs_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Show the run log, newest first."""
+    from store import runs
+
     entries = runs.recent_runs(rt.engine, source_id=args.source, limit=args.limit)
     if args.json:
         rows = [

@@ -12,12 +12,8 @@ from bot.cli import workspaces
 from bot.cli.numbers import ID
 from bot.cli.runtime import Runtime
 from reports.errors import UsageError
-from reports.ingest import bulk as bulk_import
-from reports.ingest import sources
+from reports.ingest import importfile
 from reports.timezones import parse_timezone
-from reports.urls import clarity_dashboard_url
-from store import repository
-from store.db import session_scope
 
 
 def register(commands: Any) -> None:
@@ -42,7 +38,7 @@ def register(commands: Any) -> None:
     bulk.add_argument(
         "file", help="columns label, token or token_file, [timezone], [workspace], [project_id]"
     )
-    bulk.add_argument("--format", choices=bulk_import.FORMATS, help="default: from the ending")
+    bulk.add_argument("--format", choices=importfile.FORMATS, help="default: from the ending")
     bulk.add_argument("--json", action="store_true", help="machine-readable output")
     bulk.set_defaults(handler=import_sources)
 
@@ -87,6 +83,8 @@ def read_token_file(name: str, what: str = "token file") -> str:
 
 def add_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a new source and print its id (alone on stdout, for scripts)."""
+    from reports.ingest import sources
+
     token = read_token_file(args.token_file)
     workspace_id = workspaces.workspace_id_for(rt, args.workspace)
     source_id = sources.add_source(
@@ -108,9 +106,11 @@ def add_source(args: argparse.Namespace, rt: Runtime) -> int:
 
 def import_sources(args: argparse.Namespace, rt: Runtime) -> int:
     """Connect every good line of an import file; report each line; exit 2 if any was bad."""
+    from reports.ingest import bulk as bulk_import
+
     name = args.file
     text = read_token_file(name, "import file")
-    lines = bulk_import.read_lines(text, bulk_import.format_of(name, args.format))
+    lines = importfile.read_lines(text, importfile.format_of(name, args.format))
     base = Path(name).resolve().parent if name != "-" else Path.cwd()
     results = bulk_import.import_sources(
         rt.engine, cipher=rt.cipher, lines=lines, base=base, now=rt.clock()
@@ -132,6 +132,8 @@ def import_sources(args: argparse.Namespace, rt: Runtime) -> int:
 
 def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
     """Print sources as a table or JSON."""
+    from reports.ingest import sources
+
     views = sources.list_sources(rt.engine, include_removed=args.all)
     if args.json:
         rows = [
@@ -165,6 +167,8 @@ def list_sources(args: argparse.Namespace, rt: Runtime) -> int:
 
 def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
     """Remove a source (token wiped), optionally with its history."""
+    from reports.ingest import sources
+
     sources.remove_source(rt.engine, source_id=args.id, purge=args.purge, now=rt.clock())
     what = (
         "and its history, subscriptions and alerts were deleted"
@@ -177,6 +181,8 @@ def remove_source(args: argparse.Namespace, rt: Runtime) -> int:
 
 def set_token(args: argparse.Namespace, rt: Runtime) -> int:
     """Replace a source's token."""
+    from reports.ingest import sources
+
     token = read_token_file(args.token_file)
     sources.set_token(
         rt.engine, cipher=rt.cipher, source_id=args.id, raw_token=token, now=rt.clock()
@@ -187,6 +193,9 @@ def set_token(args: argparse.Namespace, rt: Runtime) -> int:
 
 def set_project_id(args: argparse.Namespace, rt: Runtime) -> int:
     """Set the Clarity project id that reports link to."""
+    from reports.ingest import sources
+    from reports.urls import clarity_dashboard_url
+
     found = sources.set_project_id(
         rt.engine, source_id=args.id, project_id=args.project_id, now=rt.clock()
     )
@@ -196,6 +205,9 @@ def set_project_id(args: argparse.Namespace, rt: Runtime) -> int:
 
 def timezone(args: argparse.Namespace, rt: Runtime) -> int:
     """Show or set the default workspace's timezone."""
+    from store import repository
+    from store.db import session_scope
+
     with session_scope(rt.engine) as session:
         workspace = repository.default_workspace(session=session)
         if args.name is None:

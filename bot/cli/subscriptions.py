@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.numbers import ID, bounded_int
 from bot.cli.runtime import Runtime
-from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_weekday
 from reports.errors import DeliveryError, UsageError
-from store import ledger_rows
-from store.models import Delivery, Subscription
 from store.vocab import DestinationKind, Frequency
+
+if TYPE_CHECKING:
+    from store.models import Delivery, Subscription
 
 
 def register(commands: Any) -> None:
@@ -83,6 +83,8 @@ def _register_subscribe(commands: Any) -> None:
 
 def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
     """Store a subscription and print its id (alone on stdout, for scripts)."""
+    from reports.delivery import subscriptions as subs
+
     kind, destination = next(
         (k, v)
         for k, v in (
@@ -92,12 +94,7 @@ def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
         )
         if v
     )
-    if kind == DestinationKind.EMAIL and rt.settings.smtp is None:
-        raise UsageError(
-            "Email is not set up, so this report could not be sent: set SMTP_URL (e.g. "
-            "smtp://mail.example.com:587), MAIL_FROM and, if your server needs them, "
-            "SMTP_USERNAME and SMTP_PASSWORD, then subscribe again."
-        )
+    subs.require_email(kind, configured=rt.settings.smtp is not None)
     request = subs.NewSubscription(
         source_id=args.source,
         metrics=args.metric,
@@ -124,6 +121,7 @@ def subscribe(args: argparse.Namespace, rt: Runtime) -> int:
 
 def send_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Deliver a subscription's current report at once, without touching its ledger."""
+    from reports.delivery import subscriptions as subs
     from reports.delivery.sendnow import send_now
 
     sub = subs.get_subscription(rt.engine, args.id)
@@ -159,6 +157,8 @@ def as_dict(sub: Subscription, schedule: str) -> dict[str, Any]:
 
 def list_subscriptions(args: argparse.Namespace, rt: Runtime) -> int:
     """Print subscriptions as a table or JSON."""
+    from reports.delivery import subscriptions as subs
+
     now = rt.clock()
     found = subs.list_subscriptions(rt.engine, active_only=not args.all)
     rows = [(s, subs.schedule_text(rt.engine, s, now) if s.active else "stopped") for s in found]
@@ -181,6 +181,8 @@ def list_subscriptions(args: argparse.Namespace, rt: Runtime) -> int:
 
 def unsubscribe(args: argparse.Namespace, rt: Runtime) -> int:
     """Stop a subscription."""
+    from reports.delivery import subscriptions as subs
+
     subs.unsubscribe(rt.engine, args.id, workspace_id=None, now=rt.clock())
     rt.out.write(f"Subscription {args.id} stopped; its delivery history is kept.\n")
     return 0
@@ -209,6 +211,8 @@ def delivery_dict(row: Delivery) -> dict[str, Any]:
 
 def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
     """Print the ledger, newest first; or, with `retry ID`, queue a failed report again."""
+    from store import ledger_rows
+
     if args.action == "retry":
         return _retry(args, rt)
     rows = ledger_rows.recent(rt.engine, limit=args.limit)
@@ -228,6 +232,8 @@ def deliveries(args: argparse.Namespace, rt: Runtime) -> int:
 
 def _retry(args: argparse.Namespace, rt: Runtime) -> int:
     """Queue a failed delivery for the next tick; refuse anything not failed."""
+    from store import ledger_rows
+
     if args.id is None:
         raise UsageError("Say which delivery: claritybot deliveries retry ID.")
     row = ledger_rows.retry(rt.engine, args.id, now=rt.clock())

@@ -8,8 +8,6 @@ from typing import Any, Final
 
 from bot.cli.runtime import Runtime
 from reports.errors import UsageError
-from store import repository
-from store.db import session_scope
 
 TEAM_ID: Final = re.compile(r"[TE][A-Z0-9]{2,20}")
 
@@ -40,6 +38,9 @@ def slack_workspace(team: str) -> str:
 
 def workspace_id_for(rt: Runtime, team: str | None) -> int | None:
     """Our workspace id for `--workspace TEAM`, created on first use; None for the CLI's own."""
+    from store import repository
+    from store.db import session_scope
+
     if not team:
         return None
     name = slack_workspace(team)
@@ -49,6 +50,9 @@ def workspace_id_for(rt: Runtime, team: str | None) -> int | None:
 
 def link_command(args: argparse.Namespace, rt: Runtime) -> int:
     """Move the CLI's projects into the Slack workspace, so `/clarity status` shows them."""
+    from store import repository
+    from store.db import session_scope
+
     name = slack_workspace(args.team)
     with session_scope(rt.engine) as session:
         _target, moved = repository.link_workspace(session=session, name=name)

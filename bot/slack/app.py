@@ -16,6 +16,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.slack import commands, scheduled
+from bot.slack.alert_actions import register_alert_actions
 from bot.slack.calls import (
     DATABASE_DOWN,
     PICK_ACTION,
@@ -38,6 +39,7 @@ from bot.slack.home import register_home
 from bot.slack.oauth import register_lifecycle
 from bot.slack.posting import Pacer, Poster
 from bot.slack.services import SlackServices
+from bot.slack.testsend import register_test_button
 from bot.slack.text import HELP, usage
 from reports.errors import UsageError
 
@@ -105,6 +107,8 @@ def create_app(
     register_buttons(app, services, pacer)
     register_home(app, services)
     register_project_pick(app, services, pacer)
+    register_test_button(app, services)
+    register_alert_actions(app, services)
     if oauth_settings is not None:
         register_lifecycle(app, services)
     return app
@@ -248,7 +252,10 @@ def register_project_pick(app: App, services: SlackServices, pacer: Pacer) -> No
             channel = str((body.get("channel") or {}).get("id", ""))
             workspace = workspace_of(services, context)
             find_source(services, workspace, str(sid))  # still this workspace's project?
-            services.remember(workspace, channel, sid)
+            if channel:
+                services.remember(workspace, channel, sid)
+            else:  # no channel to remember it in: name the project in the command itself
+                text = f"{text} {sid}"
             sub, args = split(text)
             if sub not in SUBCOMMANDS:
                 raise UsageError(STALE_BUTTON)
@@ -267,6 +274,8 @@ def picked(body: dict[str, Any]) -> tuple[int, str]:
     """The project id and the command text a project button carries."""
     try:
         data = json.loads(body["actions"][0]["value"])
-        return int(data["s"]), f"{data['c']} {int(data['s'])}"
+        # The command runs as typed: the remembered pick supplies the project, so an id of 7,
+        # 30 or 90 appended to `chart sessions` can no longer be read as the number of days.
+        return int(data["s"]), str(data["c"])
     except (ValueError, KeyError, TypeError, IndexError):
         raise UsageError(STALE_BUTTON) from None

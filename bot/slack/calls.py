@@ -133,7 +133,7 @@ def safely(action: str, run: Callable[[], Reply], again: str = "") -> Reply:
     except ProjectChoice as exc:
         return Reply(str(exc), project_buttons(again or action, exc.choices))
     except ClaritybotError as exc:
-        return Reply(str(exc))
+        return Reply(exc.slack_text)
     except Exception as exc:
         if database_down(exc):
             log.warning("/clarity %s: the database is unavailable (%s)", action, _first_line(exc))

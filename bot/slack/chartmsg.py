@@ -15,8 +15,8 @@ from reports.history.catalogue import by_device, get_metric
 from reports.history.load import load
 from reports.history.query import Series
 from reports.render.charts import chart_days
-from reports.render.charts.line import week_change
-from reports.render.charts.style import format_change, format_value
+from reports.render.charts.line import week_text
+from reports.render.charts.style import format_value
 from store.models import Source
 
 CHART_DAYS: Final = (7, 30, 90)
@@ -109,6 +109,6 @@ def summary_line(data: Series) -> str:
     latest = data.latest()
     if latest is None:
         return "\nNo data yet: the first snapshot is taken after midnight."
-    pct, versus = week_change(data)
-    change = f" ({format_change(pct)} {versus})" if pct is not None else ""
-    return f"\nLatest: *{format_value(latest.value, data.metric.unit)}*{change}."
+    change = week_text(data)  # the chart's own words: points for a percentage
+    value = format_value(latest.value, data.metric.unit)
+    return f"\nLatest: *{value}*{f' ({change})' if change else ''}."

@@ -12,11 +12,13 @@ from slack_sdk import WebClient
 
 from bot.slack.calls import Reply, find_source
 from bot.slack.chartmsg import CHART_DAYS, ChartRequest, render
+from bot.slack.digest import digest
 from bot.slack.doctor import diagnose, report_blocks
 from bot.slack.posting import Poster, SlackPostError
 from bot.slack.services import SlackServices
 from bot.slack.status import status_blocks, statuses
 from bot.slack.text import escape
+from reports.delivery.subscriptions import DIGEST
 from reports.errors import UsageError
 from reports.history.catalogue import by_category, get_metric
 from reports.ingest import sources
@@ -132,6 +134,8 @@ def chart(
     services: SlackServices, poster: Poster, workspace_id: int, channel: str, args: list[str]
 ) -> Reply:
     """Draw a chart from stored history (no Clarity call) and post it with its buttons."""
+    if args and args[0].lower() == DIGEST:
+        return digest(services, poster, workspace_id, channel, args)
     key, days, ref = parse_chart_args(args)
     source = find_source(services, workspace_id, ref, channel)
     request = ChartRequest(source.id or 0, key, days)

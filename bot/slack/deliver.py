@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
+from bot.slack.alert_actions import alert_buttons
 from bot.slack.chartmsg import CHART_DAYS, ChartRequest, buttons
 from bot.slack.clients import WorkspaceClients
 from bot.slack.posting import FIXES, ChartPost, Figure, Pacer, Poster, SlackPostError
@@ -39,6 +40,10 @@ def report_post(report: Report, sub: Subscription) -> ChartPost:
     figures = tuple(
         Figure(Chart(c.png, c.alt_text), c.title, escape(c.line)) for c in report.charts
     )
+    if report.alert is not None:  # Mute, Edit, Remove; and the project in Clarity, when known
+        link = report.alert.clarity_url
+        head += f"\n<{link}|Open {escape(report.source_label)} in Clarity>" if link else ""
+        return ChartPost(figures, head + notes, alert_buttons(report.alert.rule_id))
     days = WINDOW_DAYS[sub.frequency]
     single = [k for k in sub.metrics if k != DIGEST]
     wanted = (

@@ -16,7 +16,7 @@ from bot.slack.services import SlackServices
 from bot.slack.status import SourceStatus, statuses, when
 from bot.slack.text import escape
 from reports.delivery.subscriptions import list_subscriptions
-from store import repository, vocab
+from store import quota, repository, vocab
 from store.models import Source
 
 REQUIRED_SCOPES: Final = frozenset(SCOPES)  # the manifest's (a test keeps them equal)
@@ -80,20 +80,15 @@ def channel_check(client: WebClient, channel: str) -> Check:
 
 
 def source_checks(item: SourceStatus) -> Iterable[Check]:
-    """Check one Clarity project: token, quota, freshness and the next run."""
-    s, u, name = item.source, item.usage, escape(item.source.label)
-    yield _token_check(s, name)
-    used = u.used + u.in_flight
-    yield Check(
-        f"{name} quota",
-        not u.exhausted and used < u.cap,
-        f"{used} of {u.cap} Clarity calls used today; they reset at {u.resets_at:%H:%M} UTC.",
-        "Wait for the reset; nothing is lost, the next run catches up.",
-    )
+    """Check one Clarity project: what stops it (token, daily limit or Clarity), then freshness."""
+    s, name = item.source, escape(item.source.label)
+    limited = limit_reached(item.usage)
+    yield _cause_check(s, name, limited)
+    yield _quota_check(item, name, limited)
     if item.last_day is None:
         yield Check(
             f"{name} history",
-            s.status == vocab.SourceStatus.CONNECTED,
+            s.enabled,  # not a fault in itself: the cause, if any, is named above
             "no day stored yet.",
             "The first day is stored after the next midnight.",
         )
@@ -103,33 +98,76 @@ def source_checks(item: SourceStatus) -> Iterable[Check]:
             f"{name} history",
             behind <= STALE_DAYS - 1,
             f"last stored day {item.last_day:%a %-d %b} ({behind} day(s) behind).",
-            "Check that `claritybot worker` is running (README: Operations).",
+            "Check that the worker process is running (README: Operations).",
         )
-    yield Check(
-        f"{name} next snapshot",
-        s.status == vocab.SourceStatus.CONNECTED,
-        when(item.next_run, item.timezone),
-        "Fix the token first.",
-    )
+    yield _next_check(item, name, limited)
 
 
-def _token_check(source: Source, name: str) -> Check:
+def limit_reached(usage: quota.QuotaUsage) -> bool:
+    """No snapshot call can be made before midnight UTC: Clarity said so (429), or our ledger."""
+    return usage.exhausted or usage.left_for_automatic == 0
+
+
+def _cause_check(source: Source, name: str, limited: bool) -> Check:
+    """What the last calls ran into: a rejected token, Clarity's daily limit, or Clarity down."""
+    why = escape(source.status_reason or "")
     if source.status == vocab.SourceStatus.TOKEN_REJECTED:
         return Check(
             f"{name} token",
             False,
-            escape(source.status_reason or "rejected by Clarity."),
+            why or "rejected by Clarity.",
             "Generate a new token (Clarity → Settings → Data Export) and run "
             "`/clarity connect` with it.",
         )
     if source.status == vocab.SourceStatus.FAILING:
-        why = escape(source.status_reason or "recent calls failed.")
-        fix = (
-            "Clarity is often down for a while: the next run retries by itself. If it goes "
-            "on, `/clarity refresh` shows the error."
+        return Check(
+            f"{name} Clarity",
+            False,
+            f"the last calls failed, not because of the token: {why or 'no answer.'}",
+            "Clarity or the network is often down for a while: the next run retries by itself. "
+            "If it goes on, `/clarity refresh` shows the error.",
         )
-        return Check(f"{name} token", False, why, fix)
+    if source.status == vocab.SourceStatus.QUOTA_EXHAUSTED and not limited:
+        detail = "not the cause: the last run stopped at Clarity's daily limit, now reset."
+        return Check(f"{name} token", True, detail)
+    if limited:
+        return Check(f"{name} token", True, "not the cause: Clarity's daily limit stops the calls.")
     return Check(f"{name} token", True, "accepted by Clarity on the last call.")
+
+
+def _quota_check(item: SourceStatus, name: str, limited: bool) -> Check:
+    """Today's calls; when the limit is reached, when they free up in the team's own time."""
+    u = item.usage
+    used = u.used + u.in_flight
+    free = when(u.resets_at, item.timezone)
+    if not limited:
+        detail = f"{used} of {u.cap} Clarity calls used today; they reset at midnight UTC ({free})."
+        return Check(f"{name} quota", True, detail)
+    if u.exhausted:
+        reached = f"Clarity answered that its daily limit is reached ({used} call(s) made today)"
+    elif u.left == 0:
+        reached = f"Clarity's daily limit is reached: all {u.cap} of today's calls are used"
+    else:
+        reached = (
+            f"Clarity's daily limit is reached for snapshots: {used} of {u.cap} calls used, "
+            f"the last {u.left} kept for `/clarity refresh`"
+        )
+    return Check(
+        f"{name} quota",
+        False,
+        f"{reached}. Calls free up at midnight UTC: {free}.",
+        "Nothing to do: nothing is lost, the first run after that catches up.",
+    )
+
+
+def _next_check(item: SourceStatus, name: str, limited: bool) -> Check:
+    """When the next snapshot runs; only a token Clarity refused stops it."""
+    s = item.source
+    stopped = s.status in (vocab.SourceStatus.TOKEN_REJECTED, vocab.SourceStatus.REMOVED)
+    detail = when(item.next_run, item.timezone)
+    if limited and item.next_run < item.usage.resets_at:
+        detail += "; it waits for Clarity's calls to free up"
+    return Check(f"{name} next snapshot", not stopped and s.enabled, detail, "Fix the token first.")
 
 
 def timezone_check(zone: str) -> Check:

@@ -132,17 +132,18 @@ def open_subscribe_form(
     return Reply("")
 
 
-def form_problem(view: dict[str, Any], user: str) -> tuple[str, str] | None:
+def form_problem(view: dict[str, Any], user: str, email_ready: bool) -> tuple[str, str] | None:
     """Return (block, message) for what is wrong with a subscribe form, or None."""
     try:
         request = subscribe_ui.from_view(view, user)
         subscriptions.check_metrics(request.metrics)
     except UsageError as exc:
-        return "metrics", str(exc)
+        return "metrics", exc.slack_text
     try:
+        subscriptions.require_email(request.kind, configured=email_ready)
         subscriptions.check_destination(request.kind, request.destination)
     except UsageError as exc:
-        return ("email" if request.kind == DestinationKind.EMAIL else "channel"), str(exc)
+        return ("email" if request.kind == DestinationKind.EMAIL else "channel"), exc.slack_text
     return None
 
 
@@ -150,7 +151,7 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
     """Wire the subscribe form (checked in the ack) and the Stop buttons of the list."""
 
     def ack_form(ack: Ack, view: dict[str, Any], body: dict[str, Any]) -> None:
-        problem = form_problem(view, body["user"]["id"])
+        problem = form_problem(view, body["user"]["id"], scheduled.email_ready(services))
         if problem is None:
             ack()
         else:
@@ -160,7 +161,7 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
         view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         user = body["user"]["id"]
-        if form_problem(view, user) is not None:
+        if form_problem(view, user, scheduled.email_ready(services)) is not None:
             return  # the form showed the error and stayed open
         reply = safely(
             "subscribe",
@@ -168,7 +169,7 @@ def register_subscribe_form(app: App, services: SlackServices) -> None:
                 services, workspace_of(services, context), subscribe_ui.from_view(view, user)
             ),
         )
-        client.chat_postMessage(channel=user, text=reply.text)
+        client.chat_postMessage(channel=user, text=reply.text, blocks=reply.blocks)
 
     def ack_stop(ack: Ack) -> None:
         ack()

@@ -42,15 +42,15 @@ def register_home(app: App, services: SlackServices) -> None:
 
 
 def home_blocks(services: SlackServices, workspace: int) -> list[dict[str, Any]]:
-    """The App Home's blocks: statuses, then subscriptions."""
+    """The App Home's blocks: statuses, then subscriptions, each with "Send a test"."""
     items = statuses(services, workspace)
     subs = subscriptions.list_subscriptions(services.engine, workspace_id=workspace)
-    lines = subscribe_ui.subscription_lines(services, subs) or ["None yet: `/clarity subscribe`."]
+    listed = subscribe_ui.list_blocks(services, subs, lambda s: subscribe_ui.test_button(s.id))
     return [
         _header("claritybot"),
         *status_blocks(items)[:40],
         _header("Subscriptions"),
-        _section("\n".join(lines)),
+        *listed,
     ]
 
 

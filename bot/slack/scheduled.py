@@ -29,7 +29,7 @@ def subscribe(
     parsed = subscribe_ui.parse_inline(args, channel)
     if parsed.channel_name:
         parsed.destination = subscribe_ui.channel_id(client, parsed.channel_name)
-    source = find_source(services, workspace_id, " ".join(parsed.project))
+    source = find_source(services, workspace_id, " ".join(parsed.project), channel)
     request = subscribe_ui.request_from(parsed, source, user)
     return subscribe_form(services, workspace_id, request)
 
@@ -38,11 +38,18 @@ def subscribe_form(
     services: SlackServices, workspace_id: int, request: subscriptions.NewSubscription
 ) -> Reply:
     """Set up a scheduled report from the form (or the inline form, parsed)."""
+    subscriptions.require_email(request.kind, configured=email_ready(services))
     sub = subscriptions.subscribe(
         services.engine, request, workspace_id=workspace_id, now=services.clock()
     )
     source = find_source(services, workspace_id, str(sub.source_id))
-    return Reply(subscribe_ui.confirm(services, sub, source))
+    text = subscribe_ui.confirm(services, sub, source)
+    return Reply(text, subscribe_ui.confirm_blocks(text, sub.id))
+
+
+def email_ready(services: SlackServices) -> bool:
+    """Whether this process can send email (SMTP is set up), as the CLI asks it."""
+    return DestinationKind.EMAIL in services.delivery().senders
 
 
 def unsubscribe(services: SlackServices, workspace_id: int, args: list[str]) -> Reply:
@@ -54,8 +61,8 @@ def unsubscribe(services: SlackServices, workspace_id: int, args: list[str]) -> 
             services.engine, int(args[0]), workspace_id=workspace_id, now=services.clock()
         )
         return Reply(
-            f"Stopped subscription {stopped.id}: {', '.join(stopped.metrics)} → "
-            f"{subscriptions.where(stopped)}. Its delivery history is kept."
+            f"Stopped subscription {stopped.id}: {subscribe_ui.metric_names(stopped.metrics)} → "
+            f"{subscribe_ui.where(stopped)}. Its delivery history is kept."
         )
     items = subscriptions.list_subscriptions(services.engine, workspace_id=workspace_id)
     return Reply(f"{len(items)} subscription(s) here.", subscribe_ui.list_blocks(services, items))
@@ -70,7 +77,7 @@ def alert(
         return _alert_list(services, workspace_id)
     if action == "remove" and words and words[0].isdigit():
         gone = alerts.remove_rule(services.engine, int(words[0]), workspace_id=workspace_id)
-        return Reply(f"Alert {gone.id} removed: {escape(alerts.describe(gone))}.")
+        return Reply(f"Alert {gone.id} removed: {escape(alerts.describe(gone, labels=True))}.")
     if action != "add":
         raise UsageError(
             f"`/clarity alert add <rule>`, `alert list`, `alert remove <id>`. {alerts.USAGE}"
@@ -81,7 +88,7 @@ def alert(
 def _alert_list(services: SlackServices, workspace_id: int) -> Reply:
     rules = alerts.list_rules(services.engine, workspace_id=workspace_id)
     lines = [
-        f"`{r.id}` {escape(alerts.describe(r))} → <#{r.destination}> · *{r.state}*"
+        f"`{r.id}` {escape(alerts.describe(r, labels=True))} → <#{r.destination}> · *{r.state}*"
         + (f": {escape(r.state_reason)}" if r.state_reason else "")
         for r in rules
     ]
@@ -108,7 +115,7 @@ def _alert_add(
         created_by=user,
     )
     return Reply(
-        f"Alert {rule.id} set: {escape(alerts.describe(rule))} on "
+        f"Alert {rule.id} set: {escape(alerts.describe(rule, labels=True))} on "
         f"*{escape(source.label)}*, checked after each night's snapshot; it posts here "
         "when it fires (repeats go to the same thread, at most once a day)."
     )

@@ -11,9 +11,10 @@ from typing import Final
 from sqlalchemy import Engine
 
 from reports.clarity.client import ClarityClient
+from reports.delivery.dispatch import Dispatcher
 from reports.errors import UsageError
 from reports.render.charts import ChartMaker
-from store import repository
+from store import choices, repository
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.quota import QuotaPolicy
@@ -33,8 +34,9 @@ class SlackServices:
     charts: ChartMaker = field(default_factory=ChartMaker)
     # One Slack workspace (a bot token or Socket Mode): it shares the CLI's projects.
     single_workspace: bool = False
-    # The project each (workspace, channel) last picked with a button, while `serve` runs.
-    picked: dict[tuple[int, str], int] = field(default_factory=dict)
+    # Builds reports (`chart digest`) and sends test reports, to the destinations its senders
+    # reach (the worker's); None: one that builds reports and reaches no destination.
+    dispatcher: Dispatcher | None = None
 
     def workspace_id(self, team_id: str | None, enterprise_id: str | None = None) -> int:
         """Return our workspace for a Slack team (or Enterprise Grid org), creating it once."""
@@ -48,8 +50,28 @@ class SlackServices:
 
     def remember(self, workspace_id: int, channel: str, source_id: int) -> None:
         """Remember the project a channel picked, for its next commands without one."""
-        self.picked[(workspace_id, channel)] = source_id
+        if not channel:
+            return  # a click from nowhere (App Home): there is no channel to remember for
+        with session_scope(self.engine) as session:
+            choices.remember_choice(
+                session=session,
+                workspace_id=workspace_id,
+                channel=channel,
+                source_id=source_id,
+                now=self.clock(),
+            )
 
     def remembered(self, workspace_id: int, channel: str) -> int | None:
-        """The project this channel picked last, if any."""
-        return self.picked.get((workspace_id, channel))
+        """The project this channel picked last, if it is still connected."""
+        with session_scope(self.engine) as session:
+            return choices.chosen_source(
+                session=session, workspace_id=workspace_id, channel=channel
+            )
+
+    def delivery(self) -> Dispatcher:
+        """The dispatcher that builds this app's reports and sends its test reports."""
+        if self.dispatcher is None:
+            self.dispatcher = Dispatcher(
+                engine=self.engine, senders={}, owner="slack", charts=self.charts
+            )
+        return self.dispatcher

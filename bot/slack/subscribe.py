@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -14,11 +15,14 @@ from bot.slack.text import escape
 from reports.delivery import subscriptions as subs
 from reports.delivery.cadence import FREQUENCIES, parse_send_at, parse_weekday
 from reports.errors import UsageError
+from reports.history.catalogue import get_metric
 from store.models import Source, Subscription
 from store.vocab import DestinationKind, Frequency
 
 SUBSCRIBE_VIEW: Final = "clarity_subscribe"
+DIGEST_NAME: Final = "Digest (six key metrics)"
 STOP_ACTION: Final = "unsubscribe"
+TEST_ACTION: Final = "send_test"
 _CHANNEL_REF: Final = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 _MAILTO: Final = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 _TIME: Final = re.compile(r"^\d{1,2}:\d{2}$")
@@ -88,12 +92,17 @@ def channel_id(client: WebClient, name: str) -> str:
     )
 
 
+def metric_names(keys: list[str]) -> str:
+    """The metrics of a subscription as the catalogue names them for people."""
+    return ", ".join(DIGEST_NAME if k == subs.DIGEST else get_metric(k).label for k in keys)
+
+
 def confirm(services: SlackServices, sub: Subscription, source: Source) -> str:
     """Say what was set up, when it goes out next, and how to stop it."""
     when = subs.schedule_text(services.engine, sub, services.clock())
     return (
-        f"Subscribed: {', '.join(f'`{m}`' for m in sub.metrics)} of *{escape(source.label)}* "
-        f"to {subs.where(sub)}, {when}. Stop with `/clarity unsubscribe {sub.id}`."
+        f"Subscribed: {metric_names(sub.metrics)} of *{escape(source.label)}* "
+        f"to {where(sub)}, {when}. Stop with `/clarity unsubscribe {sub.id}`."
     )
 
 
@@ -101,21 +110,36 @@ def subscription_lines(services: SlackServices, items: list[Subscription]) -> li
     """One line per subscription, for the list and the App Home."""
     now = services.clock()
     return [
-        f"`{s.id}` {', '.join(s.metrics)} → {_where(s)} · "
+        f"`{s.id}` {metric_names(s.metrics)} → {where(s)} · "
         f"{subs.schedule_text(services.engine, s, now)}"
         for s in items
     ]
 
 
-def _where(sub: Subscription) -> str:
+def where(sub: Subscription) -> str:
     """A channel as Slack's own link (its id is Slack's); an address or path escaped."""
     if sub.destination_kind == DestinationKind.SLACK:
         return f"<#{escape(sub.destination)}>"
     return escape(subs.where(sub))
 
 
-def list_blocks(services: SlackServices, items: list[Subscription]) -> list[dict[str, Any]]:
-    """The subscriptions with a Stop button each (at most 45: Slack allows 50 blocks)."""
+def stop_button(sub: Subscription) -> dict[str, Any]:
+    """The Stop button of one subscription."""
+    return {
+        "type": "button",
+        "action_id": STOP_ACTION,
+        "value": str(sub.id),
+        "style": "danger",
+        "text": {"type": "plain_text", "text": "Stop"},
+    }
+
+
+def list_blocks(
+    services: SlackServices,
+    items: list[Subscription],
+    button: Callable[[Subscription], dict[str, Any]] = stop_button,
+) -> list[dict[str, Any]]:
+    """The subscriptions with a button each, Stop by default (at most 45: Slack allows 50)."""
     if not items:
         return [
             {
@@ -131,15 +155,27 @@ def list_blocks(services: SlackServices, items: list[Subscription]) -> list[dict
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": line[:3000]},
-            "accessory": {
-                "type": "button",
-                "action_id": STOP_ACTION,
-                "value": str(s.id),
-                "style": "danger",
-                "text": {"type": "plain_text", "text": "Stop"},
-            },
+            "accessory": button(s),
         }
         for s, line in zip(items[:45], lines, strict=False)
+    ]
+
+
+def test_button(subscription_id: int | None) -> dict[str, Any]:
+    """The "Send a test" button of one subscription (bot/slack/testsend.py answers it)."""
+    return {
+        "type": "button",
+        "action_id": TEST_ACTION,
+        "value": str(subscription_id),
+        "text": {"type": "plain_text", "text": "Send a test"},
+    }
+
+
+def confirm_blocks(text: str, subscription_id: int | None) -> list[dict[str, Any]]:
+    """A subscription's confirmation, with a button to see its report now."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
+        {"type": "actions", "elements": [test_button(subscription_id)]},
     ]
 
 
@@ -190,7 +226,7 @@ def _metrics_block() -> dict[str, Any]:
     from reports.history.catalogue import CATALOGUE
 
     options = [
-        _option("Digest (six key metrics)", subs.DIGEST),
+        _option(DIGEST_NAME, subs.DIGEST),
         *(_option(m.label, m.key) for m in CATALOGUE),
     ][:100]
     element = {

@@ -29,7 +29,8 @@ HELP: Final = """*claritybot* keeps a daily history of your Microsoft Clarity da
 • `/clarity connect` — connect a Clarity project (a form), or `/clarity connect <token> [label]`
 • `/clarity status` — your projects, their health, today's Clarity calls and the next snapshot
 • `/clarity metrics` — what can be charted
-• `/clarity chart <metric> [7|30|90] [project]` — a chart from stored history (no Clarity call)
+• `/clarity chart <metric> [7|30|90] [project]` — a chart from stored history (no Clarity call);
+  `/clarity chart digest [30|90] [project]` — the digest report, as a subscription sends it
 • `/clarity subscribe` — a scheduled report (a form), or
   `/clarity subscribe <metric>[,<metric>] [daily|weekly|monthly] [#channel | email] [HH:MM]`
 • `/clarity unsubscribe [id]` — list subscriptions with Stop buttons, or stop one

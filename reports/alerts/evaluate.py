@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Final
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
+from reports.alerts.explain import explain, read_days
 from reports.alerts.rules import describe, list_rules
 from reports.alerts.verdict import Verdict, decide, evaluate, rule_needs
 from reports.delivery.compose import Report, ReportChart
@@ -26,22 +26,21 @@ from reports.history.load import History, load
 from reports.history.quality import DAYS as QUALITY_DAYS
 from reports.history.quality import QualityGuard, note_lines
 from reports.notify import Notifier
-from reports.render.charts import LEAD_DAYS, ChartMaker
+from reports.render.charts import ChartMaker
 from reports.render.facts import mover_words, movers, needs
 from reports.timezones import require_aware
-from store.models import AlertEvent, AlertRule, Subscription
+from store.models import AlertEvent, AlertRule, Source, Subscription
 from store.vocab import AlertState, DestinationKind, Frequency
 
 __all__ = ["AlertEvaluator", "Verdict", "decide", "evaluate"]  # the verdict's names, as before
 
 log = logging.getLogger(__name__)
-CHART_DAYS: Final = 30
 
 
 def alert_needs(rule: AlertRule) -> tuple[list[Metric], int]:
     """What telling of a rule reads: its chart, what drove it (page and device splits), and
     the days the quality check looks at."""
-    return list(needs(get_metric(rule.metric))), max(CHART_DAYS + LEAD_DAYS, QUALITY_DAYS)
+    return list(needs(get_metric(rule.metric))), max(read_days(rule), QUALITY_DAYS)
 
 
 class AlertEvaluator:
@@ -112,6 +111,9 @@ class AlertEvaluator:
 
     def _tell(self, rule: AlertRule, verdict: Verdict, now: datetime) -> str:
         previous = rule.state
+        if rule.muted_until is not None and now < rule.muted_until:
+            # Still judged and recorded (the list shows it): only the telling waits.
+            return f"not told: muted until {rule.muted_until:%Y-%m-%d %H:%M} UTC"
         if not self._due_to_tell(rule, previous, now):
             return "not told (cooldown or first time only)"
         sender = self.senders.get(rule.destination_kind)
@@ -124,21 +126,38 @@ class AlertEvaluator:
         # Only now is the rest read: most rules on most days are judged and not told.
         metrics, days = alert_needs(rule)
         history = load(self.engine, rule.source_id, metrics, days=days, now=now)
+        report = self.report(rule, verdict, history, thread, self._project_id(rule))
         try:
-            return sender.deliver(
-                self.report(rule, verdict, history, thread), _as_subscription(rule), now, None
-            )
+            return sender.deliver(report, _as_subscription(rule), now, None)
         except DeliveryError as exc:
             log.warning("alert %s could not be sent: %s", rule.id, exc)
             return f"not told: {exc}"
 
+    def _project_id(self, rule: AlertRule) -> str | None:
+        """The source's Clarity project id, for a link to its dashboard (None: no link)."""
+        with Session(self.engine) as session:
+            source = session.get(Source, rule.source_id)
+            return source.clarity_project_id if source else None
+
     def report(
-        self, rule: AlertRule, verdict: Verdict, history: History, thread: str = ""
+        self,
+        rule: AlertRule,
+        verdict: Verdict,
+        history: History,
+        thread: str = "",
+        project_id: str | None = None,
     ) -> Report:
-        """What is sent when a rule fires: its chart, what drove it and any data problem."""
+        """What is sent when a rule fires: its chart (the rule's window, value and limit), what
+        drove it and any data problem."""
         metric = get_metric(rule.metric)
-        chart = self.charts.metric_chart(
-            history, metric=metric, days=CHART_DAYS, source_label=history.label
+        told = explain(rule, verdict, history, project_id)
+        chart = self.charts.alert_chart(
+            told.series,
+            days=told.days,
+            marks=told.marks,
+            title=told.title,
+            source_label=history.label,
+            first_day=history.first_day,
         )
         drivers = ", ".join(mover_words(m) for m in movers(history, metric))
         warnings = note_lines(self.guard.issues(history))
@@ -150,11 +169,12 @@ class AlertEvaluator:
             "Alert",
             f"{verdict.day:%a %-d %b %Y}",
             verdict.day,
-            (ReportChart(metric.key, metric.label, chart.png, chart.alt_text, ""),),
-            f"{verdict.text} — rule: {describe(rule)}",
+            (ReportChart(metric.key, told.title, chart.png, chart.alt_text, ""),),
+            f"{verdict.text} — rule: {describe(rule, labels=True)}",
             notes,
             True,
             thread=thread,
+            alert=told.facts,
         )
 
     def _record(self, rule: AlertRule, verdict: Verdict, told: str | None, now: datetime) -> None:

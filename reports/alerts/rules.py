@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -35,6 +37,7 @@ _VERBS: Final[dict[str, str]] = {
 }
 _NUMBER: Final = re.compile(r"^([<>]?)(-?\d+(?:\.\d+)?)%?$")
 _DAYS: Final = re.compile(r"^(\d+)(?:d|days?)?$")
+MAX_THRESHOLD: Final = 1e12  # a metric value or a change in %: finite, like the CLI's bound
 
 
 @dataclass(frozen=True)
@@ -110,18 +113,25 @@ def _condition(metric: str, words: list[str], window: int, page: str | None) -> 
     raise UsageError(f"I don't understand {' '.join(words)!r}. {USAGE}")
 
 
-def describe(rule: AlertRule) -> str:
-    """Say a rule back, e.g. `dead_clicks up 50 % vs the previous 7 days on /checkout`."""
+def describe(rule: AlertRule, *, labels: bool = False) -> str:
+    """Say a rule back, e.g. `dead_clicks up 50 % vs the previous 7 days on /checkout`.
+
+    With `labels`, in the catalogue's words for people (`Dead clicks up 50 %…`, `over 7 days`)
+    instead of the keys a command takes.
+    """
+    metric = get_metric(rule.metric)
+    name = metric.label if labels else rule.metric
+    window = f"{rule.window_days} days" if labels else f"{rule.window_days}d"
     where = f" on {rule.page}" if rule.page else ""
     if rule.condition in (Condition.ABOVE, Condition.BELOW):
-        unit = " %" if get_metric(rule.metric).unit == "percent" else ""
-        text = f"{rule.metric} {rule.condition} {rule.threshold:g}{unit} over {rule.window_days}d"
+        unit = " %" if metric.unit == "percent" else ""
+        text = f"{name} {rule.condition} {rule.threshold:g}{unit} over {window}"
     elif rule.condition == Condition.CHANGE:
         verb = _VERBS[rule.direction]
-        text = f"{rule.metric} {verb} {rule.threshold:g} % vs the previous {rule.window_days} days"
+        text = f"{name} {verb} {rule.threshold:g} % vs the previous {rule.window_days} days"
     else:
         verb = _VERBS[rule.direction]
-        text = f"{rule.metric} {verb} {rule.threshold:g} % vs the same weekday ({rule.weeks} weeks)"
+        text = f"{name} {verb} {rule.threshold:g} % vs the same weekday ({rule.weeks} weeks)"
     return text + where
 
 
@@ -179,14 +189,79 @@ def list_rules(engine: Engine, *, workspace_id: int | None = None) -> list[Alert
         return list(session.exec(query).all())
 
 
-def remove_rule(engine: Engine, rule_id: int, *, workspace_id: int | None) -> AlertRule:
-    """Stop a rule (its history stays)."""
+def _own(session: Session, rule_id: int, workspace_id: int | None) -> AlertRule:
+    """A rule of this workspace (any, with None: the command line), or a UsageError."""
+    rule = session.get(AlertRule, rule_id)
+    if rule is None or (workspace_id is not None and rule.workspace_id != workspace_id):
+        raise UsageError(f"There is no alert {rule_id} here.")
+    return rule
+
+
+def _change(
+    engine: Engine, rule_id: int, workspace_id: int | None, apply: Callable[[AlertRule], None]
+) -> AlertRule:
+    """Apply a change to a rule of this workspace and return it as stored."""
     with session_scope(engine) as session:
-        rule = session.get(AlertRule, rule_id)
-        if rule is None or (workspace_id is not None and rule.workspace_id != workspace_id):
-            raise UsageError(f"There is no alert {rule_id} here.")
-        rule.active = False
+        rule = _own(session, rule_id, workspace_id)
+        apply(rule)
         session.add(rule)
         session.flush()
         session.expunge(rule)
         return rule
+
+
+def remove_rule(engine: Engine, rule_id: int, *, workspace_id: int | None) -> AlertRule:
+    """Stop a rule (its history stays)."""
+    return _change(engine, rule_id, workspace_id, lambda rule: setattr(rule, "active", False))
+
+
+def get_rule(engine: Engine, rule_id: int, *, workspace_id: int | None) -> AlertRule:
+    """An active rule of this workspace, or a UsageError."""
+    with Session(engine) as session:
+        rule = _own(session, rule_id, workspace_id)
+        _active(rule)
+        return rule
+
+
+def _active(rule: AlertRule) -> None:
+    if not rule.active:
+        raise UsageError(f"Alert {rule.id} was removed: add it again with `alert add`.")
+
+
+def mute_rule(
+    engine: Engine, rule_id: int, *, workspace_id: int | None, until: datetime | None
+) -> AlertRule:
+    """Stop telling a rule until `until` (None: tell again); it is still judged every day."""
+
+    def mute(rule: AlertRule) -> None:
+        _active(rule)
+        rule.muted_until = until
+
+    return _change(engine, rule_id, workspace_id, mute)
+
+
+def edit_rule(
+    engine: Engine,
+    rule_id: int,
+    *,
+    workspace_id: int | None,
+    threshold: float,
+    window_days: int | None,
+) -> AlertRule:
+    """Change a rule's threshold and window (None: keep it; a same-weekday rule keeps its
+    one day)."""
+    if not math.isfinite(threshold) or abs(threshold) > MAX_THRESHOLD:
+        raise UsageError(f"The threshold must be a number (at most {MAX_THRESHOLD:g}).")
+    if window_days is not None and not 1 <= window_days <= 90:
+        raise UsageError("The window is a number of days from 1 to 90.")
+
+    def edit(rule: AlertRule) -> None:
+        _active(rule)
+        relative = rule.condition in (Condition.CHANGE, Condition.ANOMALY)
+        if relative and threshold <= 0:
+            raise UsageError("A change is a percentage above 0, e.g. 50 for 50 %.")
+        rule.threshold = threshold
+        if window_days is not None and rule.condition != Condition.ANOMALY:
+            rule.window_days = window_days
+
+    return _change(engine, rule_id, workspace_id, edit)

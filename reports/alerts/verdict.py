@@ -14,7 +14,7 @@ from statistics import mean
 from reports.delivery.readiness import GRACE, READY_GROUP
 from reports.history.catalogue import Metric, by_page, get_metric
 from reports.history.load import History
-from reports.history.query import Aggregate
+from reports.history.query import Aggregate, Breakdown, BreakdownRow
 from reports.render.charts.style import POINT_UNITS, format_value
 from reports.render.facts import points_words
 from reports.timezones import due_at, parse_timezone
@@ -81,8 +81,7 @@ def measure(history: History, rule: AlertRule, day: date) -> Measure:
     metric = get_metric(rule.metric)
     days = rule.window_days
     if rule.page:
-        result = history.breakdown(by_page(metric), days, top_n=1000)
-        row = next((r for r in result.rows if r.label.rstrip("/") == rule.page.rstrip("/")), None)
+        row = page_row(history.breakdown(by_page(metric), days, top_n=1000), rule.page)
         if row is None:
             return Measure(None, None, None, 0, days)
         return Measure(row.value, row.previous, row.sessions, days, days)
@@ -106,6 +105,11 @@ def measure(history: History, rule: AlertRule, day: date) -> Measure:
     return Measure(
         value, baseline if comparable else None, sessions, now_agg.days_with_data, now_agg.days
     )
+
+
+def page_row(result: Breakdown, page: str) -> BreakdownRow | None:
+    """The slice of a page rule: the first ranked row whose path is the rule's page."""
+    return next((r for r in result.rows if r.label.rstrip("/") == page.rstrip("/")), None)
 
 
 def _per_day(metric: Metric, agg: Aggregate) -> float | None:
@@ -173,7 +177,7 @@ def _text(
         limit = format_value(rule.threshold, unit)
         return f"{label} is {v} {span} (limit: {rule.condition} {limit})"
     b = format_value(baseline, unit)
-    change = _change(unit, value, baseline, pct)
+    change = change_words(unit, value, baseline, pct)
     if rule.condition == Condition.ANOMALY:
         return (
             f"{label} on {day:%a %-d %b} was {v}, {change} on the "
@@ -182,7 +186,7 @@ def _text(
     return f"{label} is {v} {span}, {change} on the {days} days before ({b})"
 
 
-def _change(unit: str, value: float, baseline: float | None, pct: float | None) -> str:
+def change_words(unit: str, value: float, baseline: float | None, pct: float | None) -> str:
     """`up 12 %`, or `up 2.6 points (+89 %)` for a percentage or a rate per 100 sessions."""
     way = "up" if (pct or 0) > 0 else "down"
     if unit in POINT_UNITS and baseline is not None:

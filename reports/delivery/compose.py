@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from reports.delivery.alertfacts import AlertFacts
 from reports.delivery.cadence import WINDOW_DAYS, Occurrence
 from reports.delivery.subscriptions import DIGEST
 from reports.delivery.tiles import Tile, digest_tiles
@@ -20,6 +21,7 @@ from reports.history.load import History
 from reports.history.query import Series
 from reports.render.ai import Summarizer, Summary
 from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
+from reports.render.charts.style import shorten
 from reports.render.compare import WEEK_SCOPE, Change, day_change, week_change
 from reports.render.facts import DAYS as FACTS_DAYS
 from reports.render.facts import PERIOD_DAYS, compute, needs
@@ -29,6 +31,10 @@ from store.models import Subscription
 from store.vocab import DestinationKind, Frequency
 
 SUMMARY_METRICS: Final = 3  # a summary speaks of at most this many metrics
+SUBJECT_MAX: Final = 78  # RFC 5322's line length: what a phone's mail list shows, roughly
+LABEL_MIN: Final = 24  # a long project name gives way first, down to this
+# An alert subject's (page path, project name) lengths, tried in turn until it fits.
+SUBJECT_STEPS: Final = ((28, 200), (28, LABEL_MIN), (20, 16), (12, 12))
 TITLES: Final[dict[str, str]] = {
     Frequency.DAILY: "Daily report",
     Frequency.WEEKLY: "Weekly report",
@@ -68,6 +74,7 @@ class Report:
     clarity_url: str = ""  # the project's dashboard in Clarity, when its id is known
     summary_labels: tuple[str, ...] = ()  # the metrics the summary speaks of, by label
     summary_note: bool = True  # False: the notes state the summary's caveats already
+    alert: AlertFacts | None = None  # set when the report is an alert that fired
 
     @property
     def summary_points(self) -> tuple[Bullet, ...]:
@@ -81,8 +88,36 @@ class Report:
 
     @property
     def subject(self) -> str:
-        """The email subject: project, report, period and the headline change."""
-        return f"{self.source_label}: {self.title}, {self.period_label} — {self.headline}"
+        """The email subject (≤ 78 characters): for an alert what fired, then the project; for a
+        report the project, report, period and the headline change."""
+        if self.alert is not None:
+            return alert_subject(self.alert, self.source_label)
+        rest = f"{self.title}, {self.period_label} — {self.headline}"
+        if len(self.source_label) + 2 + len(rest) > SUBJECT_MAX:
+            rest = f"{self.title} — {self.headline}"  # the body says the period; keep the news
+        return fit_subject(rest, f"{self.source_label}: ", project_last=False)
+
+
+def alert_subject(alert: AlertFacts, project: str) -> str:
+    """What fired, then the project, in SUBJECT_MAX characters: a long page path and project
+    name give way (their middle and end) before the value and the limit do."""
+    for page_chars, label_chars in SUBJECT_STEPS:
+        text = f"{alert.subject(page_chars)} · {shorten(project, label_chars)}"
+        if len(text) <= SUBJECT_MAX:
+            return text
+    return shorten(text, SUBJECT_MAX)
+
+
+def fit_subject(text: str, project: str, *, project_last: bool) -> str:
+    """`project` joined to `text` in SUBJECT_MAX characters: a long project name is shortened
+    first (to LABEL_MIN), then the text is cut, each with an ellipsis."""
+    room = SUBJECT_MAX - len(text)
+    if len(project) > room:
+        name = project.strip(" ·:")
+        cut = shorten(name, max(LABEL_MIN, room - (len(project) - len(name))))
+        project = project.replace(name, cut)
+    text = shorten(text, SUBJECT_MAX - len(project))
+    return text + project if project_last else project + text
 
 
 def period_label(frequency: str, last_day: date, days: int) -> str:
@@ -174,7 +209,7 @@ def compose(
         summary.text if summary else "",
         summary.source if summary else "",
         tiles=digest_tiles(history, changes) if DIGEST in sub.metrics else (),
-        clarity_url=clarity_dashboard_url(history.clarity_project_id),
+        clarity_url=clarity_dashboard_url(history.clarity_project_id) or "",
         summary_labels=tuple(m.label for m in summary_metrics(sub)),
         # The summary's own note repeats the caveats the report states (over as many days).
         summary_note=not caveats,

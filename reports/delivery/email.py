@@ -64,7 +64,8 @@ def build_message(
     if unsubscribe_url:
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
-    msg.set_content(env.get_template("email/report.txt").render(context))
+    text = "email/alert.txt" if report.alert is not None else "email/report.txt"
+    msg.set_content(env.get_template(text).render(context))
     msg.add_alternative(env.get_template("email/report.html").render(context), subtype="html")
     html = msg.get_payload()[1]  # type: ignore[index]
     assert isinstance(html, EmailMessage)

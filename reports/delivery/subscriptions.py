@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from reports.delivery.cadence import Cadence, describe, next_due, parse_send_at
-from reports.errors import UsageError
+from reports.errors import COMMAND, UsageError
 from reports.history.catalogue import get_metric
 from reports.timezones import parse_timezone
 from store import repository
@@ -50,7 +50,11 @@ class NewSubscription:
 def check_metrics(keys: Sequence[str]) -> list[str]:
     """Return the metric keys (or `digest`) in canonical form; unknown keys are a UsageError."""
     if not keys:
-        raise UsageError("Name at least one metric (or `digest`). `claritybot metrics` lists them.")
+        raise UsageError.naming(
+            f"Name at least one metric (or `digest`). {COMMAND} lists them.",
+            cli="claritybot metrics",
+            slack="/clarity metrics",
+        )
     out = [DIGEST if k.strip().lower() == DIGEST else get_metric(k).key for k in keys]
     if len(set(out)) > MAX_METRICS:
         raise UsageError(f"At most {MAX_METRICS} metrics per subscription (or `digest`).")
@@ -71,6 +75,27 @@ def check_destination(kind: str, destination: str) -> str:
     if kind not in KINDS:
         raise UsageError(f"Unknown destination kind {kind!r}.")
     return value
+
+
+EMAIL_SETTINGS: Final = (
+    "SMTP_URL (e.g. smtp://mail.example.com:587), MAIL_FROM and, if your server needs them, "
+    "SMTP_USERNAME and SMTP_PASSWORD"
+)
+
+
+def require_email(kind: str, *, configured: bool) -> None:
+    """Refuse an email destination when no mail server is set up, saying what to set."""
+    if kind != DestinationKind.EMAIL or configured:
+        return
+    raise UsageError(
+        "Email is not set up, so this report could not be sent: set "
+        f"{EMAIL_SETTINGS}, then subscribe again.",
+        # Short enough for a form's field error: the settings, and what to do meanwhile.
+        in_slack=(
+            "Email is not set up on the claritybot server: whoever runs it sets SMTP_URL and "
+            "MAIL_FROM (README: Configuration). Until then, pick a channel."
+        ),
+    )
 
 
 def cadence_of(sub: Subscription, workspace_tz: str) -> Cadence:

@@ -16,7 +16,10 @@ from reports.history.catalogue import Metric, get_metric
 from reports.history.query import (
     Breakdown,
     BreakdownRow,
+    Point,
+    Series,
     combine,
+    day_hours,
     read_place,
     read_totals,
     window,
@@ -78,6 +81,29 @@ def _key(metric: Metric, row: Any) -> str | None:
     if metric.source == "ranked":
         return row.name  # type: ignore[no-any-return]
     return getattr(row, metric.dimension or "url")  # type: ignore[no-any-return]
+
+
+def slice_series(
+    split: Metric,
+    daily: Metric,
+    rows: Iterable[Any],
+    key: str | None,
+    place: tuple[int, str],
+    start: date,
+    days: int,
+) -> Series:
+    """PURE: one slice's value per day (one page's), gaps as None, combined by the metric's rule
+    exactly as a breakdown combines the slice over a window. `place`: (source id, timezone)."""
+    by_day: dict[date, list[Any]] = {}
+    for row in rows:
+        if _key(split, row) == key:
+            by_day.setdefault(row.local_date, []).append(row)
+    zone, points = parse_timezone(place[1]), []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        value = combine(split, by_day[day]) if day in by_day else None
+        points.append(Point(day, value, hours=day_hours(day, zone)))
+    return Series(daily, place[0], place[1], tuple(points))
 
 
 def _weight(metric: Metric, row: Any) -> int:

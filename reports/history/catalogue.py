@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from reports.errors import UsageError
+from reports.errors import COMMAND, UsageError
 
 CATEGORIES: Final = ("traffic", "engagement", "frustration", "breakdown")
 
@@ -273,9 +273,11 @@ def get_metric(key: str) -> Metric:
     """Return a metric by key, or raise UsageError listing the keys that exist."""
     metric = _BY_KEY.get(key.strip().lower().replace("-", "_"))
     if metric is None:
-        raise UsageError(
-            f"Unknown metric {key!r}. `claritybot metrics` lists them; for example: "
-            "sessions, sessions_with_rage_clicks, scroll_depth, top_pages_by_sessions."
+        raise UsageError.naming(
+            f"Unknown metric {key!r}. {COMMAND} lists them; for example: "
+            "sessions, sessions_with_rage_clicks, scroll_depth, top_pages_by_sessions.",
+            cli="claritybot metrics",
+            slack="/clarity metrics",
         )
     return metric
 

@@ -24,7 +24,6 @@ _LIST_DIMENSION: Final = {
     "referrer": "referrer",
     "popular_page": "url",
 }
-FORMATS: Final = ("jsonl", "csv")
 CSV_COLUMNS: Final = (
     ("date", "group", "kind", "list", "rank", "late", "estimated", "window_start", "window_end")
     + DIMENSION_COLUMNS

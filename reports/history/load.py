@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from reports.history.breakdowns import group_of, rank, read_slices
+from reports.history.breakdowns import group_of, rank, read_slices, slice_series
 from reports.history.catalogue import Metric
 from reports.history.query import (
     Aggregate,
@@ -74,6 +74,17 @@ class History:
         if rows is None:
             raise ValueError(f"{metric.key}: its slices were not loaded (pass it to load)")
         return rank(metric, rows, self.totals, end=self.end, days=days, top_n=top_n)
+
+    def slice_series(self, daily: Metric, split: Metric, key: str | None, days: int) -> Series:
+        """One slice of `daily` split as `split` (a page, by its full URL) per day, for the
+        `days` days ending `end`: what a page's alert charts."""
+        start, _ = window(self.end, days)
+        self._covers(start, days)
+        rows = self.slices.get(group_of(split))
+        if rows is None:
+            raise ValueError(f"{split.key}: its slices were not loaded (pass it to load)")
+        place = (self.source_id, self.timezone)
+        return slice_series(split, daily, rows, key, place, start, days)
 
     def stored_groups(self, day: date) -> frozenset[str]:
         """The fetch groups stored for a day."""

@@ -7,15 +7,12 @@ anything is stored, and each line's fate is reported on its own.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -23,6 +20,7 @@ from sqlmodel import Session, col, select
 from reports.clarity.tokens import check_token, fingerprint, project_id_claim, project_key
 from reports.clarity.values import clean_text
 from reports.errors import ClaritybotError, UsageError
+from reports.ingest.importfile import ImportLine
 from reports.ingest.sources import check_label
 from reports.timezones import parse_timezone
 from reports.urls import check_project_id
@@ -32,18 +30,8 @@ from store.db import session_scope
 from store.models import Source, Workspace
 from store.vocab import SourceStatus
 
-FORMATS: Final = ("csv", "jsonl")
 COLUMNS: Final = frozenset({"label", "token", "token_file", "timezone", "workspace", "project_id"})
-MAX_LINES: Final = 10_000  # a file this long is a mistake, not an agency
 _TEAM_ID: Final = re.compile(r"[TE][A-Z0-9]{2,}")
-
-
-@dataclass(frozen=True)
-class ImportLine:
-    """One line of an import file, as read (before any check)."""
-
-    number: int
-    fields: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -54,51 +42,6 @@ class ImportResult:
     label: str
     source_id: int | None = None
     error: str | None = None
-
-
-def read_lines(text: str, fmt: str) -> list[ImportLine]:
-    """Parse CSV (with a header) or JSON Lines into numbered lines; blank lines are skipped."""
-    if fmt not in FORMATS:
-        raise UsageError(f"Unknown import format {fmt!r}: use csv or jsonl.")
-    lines = list(_csv_lines(text) if fmt == "csv" else _jsonl_lines(text))
-    if not lines:
-        raise UsageError("The import file has no projects in it.")
-    if len(lines) > MAX_LINES:
-        raise UsageError(f"The import file has {len(lines)} lines; at most {MAX_LINES} at once.")
-    return lines
-
-
-def format_of(name: str, given: str | None) -> str:
-    """The file's format: as given, else from its ending (.csv, else JSON Lines)."""
-    if given:
-        return given
-    return "csv" if name.lower().endswith(".csv") else "jsonl"
-
-
-def _csv_lines(text: str) -> Iterator[ImportLine]:
-    reader = csv.DictReader(io.StringIO(text))
-    for number, row in enumerate(reader, start=2):  # line 1 is the header
-        fields = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        if any(fields.values()):
-            yield ImportLine(number, fields)
-
-
-def _jsonl_lines(text: str) -> Iterator[ImportLine]:
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = None
-        if not isinstance(value, dict):
-            yield ImportLine(number, {"_error": "not a JSON object"})
-            continue
-        yield ImportLine(number, {str(k).lower(): _text(v) for k, v in value.items()})
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
 
 
 def _token_of(fields: Mapping[str, str], base: Path) -> str:

@@ -12,18 +12,15 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from reports.clarity.client import ClarityClient
 from reports.clarity.parser import parse_insights
 from reports.errors import ClarityError
 from reports.ingest.calls import GuardedCaller
-from reports.ingest.due import LATE_LIMIT, spread
-from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchPlan
-from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
-from store import quota, repository
+from reports.ingest.reserve import Budget, budget
+from reports.timezones import require_aware
+from store import quota
 from store.crypto import TokenCipher
-from store.db import session_scope
 from store.errors import ClaritybotError
 from store.models import Source
 from store.vocab import Purpose
@@ -44,67 +41,6 @@ SHOWN: Final = (
 
 class RefreshRefused(ClaritybotError):
     """The call would eat into what tonight's snapshot needs; the message has the numbers."""
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Today's (UTC) calls and what the scheduler still needs of them."""
-
-    usage: quota.QuotaUsage
-    needed: int  # calls the scheduler will still make before the UTC reset
-    automatic_limit: int  # the highest slot automatic calls may take
-
-    @property
-    def manual_limit(self) -> int:
-        """The highest slot a manual call may take now: tonight's calls stay below the rest."""
-        if not self.needed:
-            return self.usage.cap
-        return max(self.automatic_limit - self.needed, 0)
-
-    @property
-    def allows_one(self) -> bool:
-        """True when one more call leaves the scheduler every call it still needs."""
-        after = self.usage.used + self.usage.in_flight + 1
-        return self.usage.left >= 1 and (
-            not self.needed or after + self.needed <= self.automatic_limit
-        )
-
-
-def pending_calls(
-    engine: Engine, source: Source, now: datetime, reset: datetime, plan: FetchPlan
-) -> int:
-    """Count the plan calls the scheduler will still make for this source before `reset`."""
-    sid = source.id or 0
-    with session_scope(engine) as session:
-        workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
-        tz = parse_timezone(workspace.timezone)
-        total = 0
-        # Yesterday may still be pending (a late run); today is due at the coming midnight.
-        for day in (yesterday(now, tz), local_date(now, tz)):
-            if due_at(day, tz) + spread(sid) >= reset or now > due_at(day, tz) + LATE_LIMIT:
-                continue
-            done = repository.stored_groups(session=session, source_id=sid, local_date=day)
-            total += sum(1 for g in plan.groups if g.name not in done)
-    return total
-
-
-def budget(
-    engine: Engine,
-    source: Source,
-    now: datetime,
-    policy: quota.QuotaPolicy,
-    plan: FetchPlan = DEFAULT_PLAN,
-) -> Budget:
-    """Return where today's calls stand for a live look, for every source of the project."""
-    usage = quota.usage(engine, project_key=source.project_key, now=now, policy=policy)
-    with session_scope(engine) as session:
-        siblings = [
-            s
-            for s in session.exec(select(Source).where(Source.project_key == source.project_key))
-            if s.enabled or s.id == source.id
-        ]
-    needed = sum(pending_calls(engine, s, now, usage.resets_at, plan) for s in siblings)
-    return Budget(usage, needed, policy.limit_for(Purpose.SCHEDULED))
 
 
 @dataclass(frozen=True)
@@ -163,11 +99,12 @@ def refusal(plan: Budget) -> str:
     if u.left < 1:
         return (
             f"No live look: all {u.cap} Clarity calls of today are used. They reset at "
-            f"{u.resets_at:%H:%M} UTC."
+            f"{u.resets_at:%H:%M} UTC ({plan.local_reset()})."
         )
+    later = timedelta(minutes=1)
     return (
         f"No live look now: {u.used + u.in_flight} of {u.cap} Clarity calls are used today (UTC) "
         f"and tonight's snapshot still needs {plan.needed} of the {plan.automatic_limit} it may "
         f"use before the reset at {u.resets_at:%H:%M} UTC. Try again after the reset: "
-        f"{u.resets_at + timedelta(minutes=1):%H:%M} UTC."
+        f"{u.resets_at + later:%H:%M} UTC ({plan.local_reset(later)})."
     )

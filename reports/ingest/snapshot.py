@@ -8,6 +8,7 @@ in flight; the next run stores what is missing and never stores anything twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from reports.ingest.calls import CallResult, GuardedCaller
 from reports.ingest.due import LATE_LIMIT, ON_TIME
 from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
 from reports.ingest.outcomes import STOPPING, GroupOutcome, SnapshotResult, health
+from reports.ingest.reserve import Budget, budget, held_back
 from reports.ingest.storing import DayContext, log_attempt, store_group
 from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
 from store import quota, repository, runs
@@ -41,9 +43,11 @@ def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: st
         raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
     if not source.enabled:
         why = source.status_reason or source.status
+        disabled = f"Source {source.id} ({source.label}) is disabled: {why}"
         raise ClaritybotError(
-            f"Source {source.id} ({source.label}) is disabled: {why} Give it a new token with "
-            f"`claritybot sources set-token {source.id} --token-file FILE`."
+            f"{disabled} Give it a new token with "
+            f"`claritybot sources set-token {source.id} --token-file FILE`.",
+            in_slack=f"{disabled} Connect it again with a new token: `/clarity connect`.",
         )
     return ctx
 
@@ -101,12 +105,16 @@ class Snapshotter:
     def take_yesterday(
         self, source_id: int, *, now: datetime, purpose: str = Purpose.SCHEDULED
     ) -> SnapshotResult:
-        """Snapshot the day before `now` in the source's workspace timezone."""
+        """Snapshot the day before `now` in the source's workspace timezone; asked for by
+        hand, only within the 12-hour rule and the calls tonight's run leaves."""
         source, tz = self._load(source_id)
-        day = yesterday(require_aware(now), tz)
+        now = require_aware(now)
+        day = yesterday(now, tz)
+        share = None
         if purpose in (Purpose.MANUAL, Purpose.CONNECT):
-            refuse_when_too_late(day, tz, require_aware(now))
-        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=None)
+            refuse_when_too_late(day, tz, now)
+            share = budget(self._engine, source, now, self._caller.policy, self._plan, taking=day)
+        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=None, share=share)
 
     def take_day(
         self,
@@ -143,9 +151,10 @@ class Snapshotter:
         purpose: str,
         groups: Sequence[str] | None,
         still_ours: Callable[[], bool] | None = None,
+        share: Budget | None = None,
     ) -> SnapshotResult:
         """Take the wanted groups of `day` not stored yet, then record the source's health."""
-        ctx = _context(source, tz, day, require_aware(now), purpose)
+        ctx = replace(_context(source, tz, day, require_aware(now), purpose), budget=share)
         wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
         token = self._cipher.decrypt(source.token_encrypted)
         # Every call is checked before the first is sent: a bad one must cost no quota.
@@ -196,15 +205,20 @@ class Snapshotter:
     def _take_group(
         self, ctx: DayContext, group: FetchGroup, call: PreparedCall, now: datetime
     ) -> tuple[GroupOutcome, ParsedResponse | None, CallResult]:
+        share = ctx.budget
         result = self._caller.call(
-            source=ctx.source, call=call, group=group.name, purpose=ctx.purpose, now=now
+            source=ctx.source,
+            call=call,
+            group=group.name,
+            purpose=ctx.purpose,
+            now=now,
+            limit=share.manual_limit if share else None,
         )
         late = result.called_at - ctx.due_at > ON_TIME
         parsed = result.reply.parsed if result.reply is not None else None
         if result.refused is not None:
-            outcome = GroupOutcome(
-                group.name, Outcome.REFUSED, result.refused, error_kind="quota_refused"
-            )
+            why = self._held_back(ctx, now) if share and share.needed else result.refused
+            outcome = GroupOutcome(group.name, Outcome.REFUSED, why, error_kind="quota_refused")
         elif result.error is not None:
             exc = result.error
             outcome = GroupOutcome(
@@ -216,6 +230,11 @@ class Snapshotter:
         log_attempt(self._engine, self._owner, ctx, group.name, result, outcome, late)
         stored = outcome.status == Outcome.STORED
         return outcome, parsed if stored and not late else None, result
+
+    def _held_back(self, ctx: DayContext, now: datetime) -> str:
+        """Why a manual call was refused, with the numbers as they stand after it."""
+        policy, day = self._caller.policy, ctx.local_date
+        return held_back(budget(self._engine, ctx.source, now, policy, self._plan, taking=day))
 
     def _recover(
         self, ctx: DayContext, token: str, parsed: ParsedResponse, result: CallResult, now: datetime

@@ -15,6 +15,7 @@ from reports.errors import ClarityQuotaExceeded
 from reports.ingest.calls import CallResult
 from reports.ingest.fetch_plan import FetchGroup
 from reports.ingest.outcomes import STOPPING, GroupOutcome
+from reports.ingest.reserve import Budget
 from store import repository, runs
 from store.db import session_scope
 from store.models import RunLog, Snapshot, Source
@@ -31,6 +32,7 @@ class DayContext:
     due_at: datetime
     first_day: date
     purpose: str
+    budget: Budget | None = None  # a manual snapshot's share: tonight's calls stay untouched
 
 
 def store_group(

@@ -86,6 +86,8 @@ def test_rage_click_rate_above_two_percent(engine, rage, fires):
             "Rage clicks per 100 sessions is 3.0 over the last 7 days (limit: above 2.0)"
             in report.headline
         )
+        # The rule is said back in the catalogue's words, not as the command's keys.
+        assert report.headline.endswith("— rule: Rage clicks per 100 sessions above 2 over 7 days")
         assert report.charts[0].png[:4] == b"\x89PNG"
     else:
         assert rec.reports == []

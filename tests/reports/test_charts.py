@@ -164,3 +164,34 @@ def test_the_digest_sparklines_have_a_scale_and_no_text_collides():
         assert whole.x0 <= box.x0 and box.x1 <= whole.x1, (texts[i].get_text(), box)
         assert whole.y0 <= box.y0 and box.y1 <= whole.y1, (texts[i].get_text(), box)
         assert not any(box.overlaps(other) for other in boxes[i + 1 :]), texts[i].get_text()
+
+
+def test_an_alert_chart_draws_its_window_its_number_and_the_limit():
+    from reports.render.charts.marks import AlertMarks, Window
+
+    renderer = LineRenderer()
+    values = [500.0] * 23 + [800.0] * 7  # the last 7 of 30 days are the rule's window
+    end = date(2026, 3, 19)
+    window = Window(end - timedelta(days=6), end, 800.0, "5.6k in 7 days = 800 a day")
+    marks = AlertMarks(
+        window,
+        None,
+        700.0,
+        "limit above 4.9k in 7 days",
+        "5.6k",
+        "total, last 7 days · limit above 4.9k in 7 days",
+        True,
+    )
+    chart = renderer.render(series_of(values), marks=marks)
+    assert renderer.value.get_text() == "5.6k"  # the rule's number, not the last day's 800
+    assert "total, last 7 days" in renderer.change.get_text()
+    assert list(renderer.marks.limit.get_ydata()) == [700.0, 700.0]
+    assert renderer.marks.limit_text.get_text() == "limit above 4.9k in 7 days"
+    assert (renderer.marks.span.get_x(), renderer.marks.span.get_width()) == (22.5, 7)
+    assert list(renderer.marks.level.get_ydata()) == [800.0, 800.0]
+    assert all(y != y for y in renderer.avg.get_ydata())  # no 7-day average beside it
+    assert "━ 5.6k in 7 days = 800 a day" in renderer.legend.get_text()
+    assert "Rule window 13 Mar to 19 Mar: 5.6k" in chart.alt_text
+    renderer.render(series_of(values))  # the next chart (the same figure) has no marks
+    assert not renderer.marks.limit.get_visible() and not renderer.marks.span.get_visible()
+    assert renderer.value.get_text() == "800"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.urls import normalize_url, url_path
+from reports.urls import clarity_dashboard_url, normalize_url, url_path
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,18 @@ def test_normalisation_never_crashes_and_is_idempotent(raw):
 def test_paths_for_display():
     assert url_path("https://x.com/checkout/?step=2") == "/checkout"
     assert url_path("https://x.com") == "/"
+
+
+@pytest.mark.parametrize(
+    ("project_id", "expected"),
+    [
+        ("k2x9abc", "https://clarity.microsoft.com/projects/view/k2x9abc/dashboard"),
+        (" k2x9abc ", "https://clarity.microsoft.com/projects/view/k2x9abc/dashboard"),
+        (None, None),
+        ("", None),
+        ("../../evil.example/x", None),  # a crafted id never becomes a link elsewhere
+        ("a b", None),
+    ],
+)
+def test_the_clarity_dashboard_link_needs_a_plain_project_id(project_id, expected):
+    assert clarity_dashboard_url(project_id) == expected

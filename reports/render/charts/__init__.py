@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Final
 
 from reports.history.catalogue import Metric, get_metric
 from reports.history.load import History
+from reports.history.query import Series
 from reports.render.charts.bar import BarRenderer
 from reports.render.charts.digest import DIGEST_METRICS, DigestRenderer
 from reports.render.charts.line import LineRenderer
+from reports.render.charts.marks import AlertMarks
 from reports.render.charts.style import Chart, KeyNumber
 
 __all__ = ["DIGEST_METRICS", "LEAD_DAYS", "Chart", "ChartMaker", "KeyNumber", "chart_days"]
@@ -80,3 +83,24 @@ class ChartMaker:
         dates = f"daily, {shown[0].day:%-d %b} – {shown[-1].day:%-d %b %Y}"
         subtitle = f"figures: {figures}" if figures else dates
         return self._digest.render(data, title=title, keys=keys, subtitle=subtitle)
+
+    def alert_chart(
+        self,
+        series: Series,
+        *,
+        days: int,
+        marks: AlertMarks,
+        title: str,
+        source_label: str = "",
+        first_day: date | None = None,
+    ) -> Chart:
+        """Render an alert: the daily line with the rule's window, its value there and the limit."""
+        self._line = self._line or LineRenderer()
+        return self._line.render(
+            series,
+            visible=days,
+            title=title,
+            source_label=source_label,
+            first_day=first_day,
+            marks=marks,
+        )

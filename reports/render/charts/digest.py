@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from reports.history.query import Series
 from reports.render.charts import png, style
-from reports.render.charts.line import week_delta
+from reports.render.charts.line import week_delta, week_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -153,11 +153,10 @@ class _Cell:
 def _own_key(s: Series) -> style.KeyNumber:
     """The latest day and its change on the same weekday a week before."""
     latest = s.latest()
-    diff, pct, versus = week_delta(s)
-    delta = style.format_delta(s.metric.unit, diff, pct)
+    _diff, pct, _versus = week_delta(s)
     return style.KeyNumber(
         style.format_value(latest.value if latest else None, s.metric.unit),
-        f"{delta} {versus}" if delta else "",
+        week_text(s),
         style.change_colour(pct, s.metric.higher_is_better),
     )
 

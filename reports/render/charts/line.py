@@ -12,14 +12,16 @@ import threading
 from datetime import date, timedelta
 from typing import Any, Final
 
-from reports.history.query import Series
+from reports.history.query import Point, Series
 from reports.render.charts import png, style
 from reports.render.charts.alt import line_alt_text
+from reports.render.charts.marks import AlertMarks, MarkArtists
 
 LABEL_CHARS: Final = 24  # of a project's label in the subtitle
 SUBTITLE_CHARS: Final = 55  # what fits the figure's width at 11 pt
 MIN_DAYS: Final = 4  # fewer days with data than this: no line, just the points and a note
 NAN: Final = float("nan")
+AVG_KEY: Final = "- - 7-day average"
 
 
 class LineRenderer:
@@ -55,6 +57,7 @@ class LineRenderer:
         (self.odd,) = ax.plot([], [], "s", color=style.SKY, markersize=7, **marker)
         self._labels: list[str] = []
         self._since: date | None = None
+        self.marks = MarkArtists(ax)
         ax.xaxis.set_major_formatter(FuncFormatter(self._day_label))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, min_n_ticks=3))
 
@@ -96,6 +99,7 @@ class LineRenderer:
         first_day: date | None = None,
         key: style.KeyNumber | None = None,
         clear: bool = False,
+        marks: AlertMarks | None = None,
     ) -> style.Chart:
         """Render the last `visible` days of a series (default: all of it), starting no
         earlier than `first_day` (the source's first stored day: before it is not missing).
@@ -103,22 +107,30 @@ class LineRenderer:
         Pass a week more history than you show: the 7-day average then starts on the first
         day shown, and the latest day has last week's same weekday to compare with. `key`
         replaces the latest day's figure and change (a weekly report shows its week's);
-        `clear` draws on no background (see png.encode).
+        `clear` draws on no background (see png.encode). With `marks` (an alert), the rule's
+        window, value and limit replace the 7-day average.
         """
         tail = series.tail(visible) if visible else series
         shown = tail.since(first_day)
         with self._lock:
             self._since = shown.points[0].day if shown is not tail else None
-            self._draw(series, shown, title, source_label)
+            self._draw(series, shown, title, source_label, marks)
             if key is not None:
                 self._key(key)
             encoded = png.encode(self.figure, clear=clear)
         alt = line_alt_text(series, shown, title=title)
         if key is not None:
             alt += f" Shown: {_key_words(key)}."
-        return style.Chart(encoded, alt)
+        return style.Chart(encoded, f"{alt} {marks.alt_text()}" if marks else alt)
 
-    def _draw(self, history: Series, series: Series, title: str | None, source_label: str) -> None:
+    def _draw(
+        self,
+        history: Series,
+        series: Series,
+        title: str | None,
+        source_label: str,
+        marks: AlertMarks | None,
+    ) -> None:
         metric, points = series.metric, series.points
         xs = list(range(len(points)))
         ys = [p.value if p.value is not None else NAN for p in points]
@@ -127,23 +139,37 @@ class LineRenderer:
         # Lone days between gaps have no neighbour to draw a line to: show them as dots.
         lone = [y if _lone(ys, i) or not enough else NAN for i, y in enumerate(ys)]
         self.dots.set_data(xs, lone)
-        rolling: list[float | None] = history.rolling()[-len(points) :] if enough else []
+        # An alert draws its own window's value: a 7-day average beside it would be a third number.
+        wanted = enough and marks is None
+        rolling: list[float | None] = history.rolling()[-len(points) :] if wanted else []
         rolling = rolling or [None] * len(points)
         self.avg.set_data(xs, [NAN if v is None else v for v in rolling])
         self.late.set_data(*_where(xs, ys, [p.late and not p.estimated for p in points]))
         self.estimated.set_data(*_where(xs, ys, [p.estimated for p in points]))
         self.odd.set_data(*_where(xs, ys, [p.odd_length and not p.late for p in points]))
-        self._labels = [_day_text(p.day, len(points)) for p in points]
+        self._x_axis(points)
+        self.marks.draw(marks, [p.day for p in points])
+        self._scale_y(ys, [*rolling, *(marks.levels() if marks else ())], metric.unit)
+        self._texts(history, series, title, source_label, enough)
+        keys = ["— daily", *self.marks.legend(marks)] if marks else ["— daily", AVG_KEY]
+        gap = "   " if marks else "    "  # an alert's legend says more
+        self.legend.set_text(gap.join(_legend(points, keys if enough else [], enough)))
+        if marks is not None:  # the headline is the rule's number, said as the alert says it
+            self.value.set_text(marks.headline)
+            self.change.set_text(marks.caption)
+            self.change.set_color(style.VERMILLION if marks.fired else style.MUTED)
+
+    def _x_axis(self, points: tuple[Point, ...]) -> None:
+        """Day labels: every day up to 10 days, then every 3rd, 7th or 14th, ending on the last."""
         from matplotlib.ticker import FixedLocator
 
+        self._labels = [_day_text(p.day, len(points)) for p in points]
         step = (
             1 if len(points) <= 10 else 3 if len(points) <= 21 else 7 if len(points) <= 45 else 14
         )
         last = len(points) - 1
         self.ax.xaxis.set_major_locator(FixedLocator(list(range(last % step, last + 1, step))))
         self.ax.set_xlim(-0.6, last + 0.6)
-        self._scale_y(ys, rolling, metric.unit)
-        self._texts(history, series, title, source_label, enough)
 
     def _scale_y(self, ys: list[float], rolling: list[float | None], unit: str) -> None:
         from matplotlib.ticker import FuncFormatter
@@ -171,33 +197,33 @@ class LineRenderer:
         self.subtitle.set_text(style.shorten(subtitle, SUBTITLE_CHARS))
         latest = series.latest()
         self.value.set_text(style.format_value(latest.value if latest else None, metric.unit))
-        diff, change, versus = week_delta(history)
-        self.change.set_text(
-            f"{style.format_delta(metric.unit, diff, change)} {versus}".strip()
-            if change is not None or diff is not None
-            else ("latest" if latest else "no data yet")
-        )
+        _diff, change, _versus = week_delta(history)
+        self.change.set_text(week_text(history) or ("latest" if latest else "no data yet"))
         self.change.set_color(style.change_colour(change, metric.higher_is_better))
         self.note.set_text("" if enough else _too_little(series.days_with_data))
-        legend = ["— daily", "- - 7-day average"] if enough else []
-        shown = [p for p in points if p.value is not None]  # a flag on a gap draws nothing
-        if any(p.late and not p.estimated for p in shown):
-            legend.append("○ late")
-        if any(p.estimated for p in shown):
-            legend.append("◇ estimated")
-        for p in (p for p in shown if p.odd_length and not p.late):
-            kind = "short" if p.hours < 24 else "long"
-            legend.append(f"□ {p.day:%-d %b}: {kind} day ({p.hours} h)")
-        gaps = sum(1 for p in points if p.value is None)
-        if gaps and enough:
-            legend.append(f"{gaps} day{'s' if gaps > 1 else ''} without data")
-        self.legend.set_text("    ".join(legend))
 
     def _key(self, key: style.KeyNumber) -> None:
         """Show a report's own figure and change, saying what it covers."""
         self.value.set_text(key.value)
         self.change.set_text(_key_words(key))
         self.change.set_color(key.colour)
+
+
+def _legend(points: tuple[Point, ...], keys: list[str], enough: bool) -> list[str]:
+    """The legend: the lines drawn (`keys`), then the marks and gaps this chart has."""
+    legend = list(keys)
+    shown = [p for p in points if p.value is not None]  # a flag on a gap draws nothing
+    if any(p.late and not p.estimated for p in shown):
+        legend.append("○ late")
+    if any(p.estimated for p in shown):
+        legend.append("◇ estimated")
+    for p in (p for p in shown if p.odd_length and not p.late):
+        kind = "short" if p.hours < 24 else "long"
+        legend.append(f"□ {p.day:%-d %b}: {kind} day ({p.hours} h)")
+    gaps = sum(1 for p in points if p.value is None)
+    if gaps and enough:
+        legend.append(f"{gaps} day{'s' if gaps > 1 else ''} without data")
+    return legend
 
 
 def _key_words(key: style.KeyNumber) -> str:
@@ -221,12 +247,6 @@ def _day_text(day: Any, span: int) -> str:
     return f"{day:%a} {day.day}" if span <= 10 else f"{day.day} {day:%b}"
 
 
-def week_change(series: Series) -> tuple[float | None, str]:
-    """The latest day's relative change (%) on the same weekday a week before."""
-    _diff, pct, versus = week_delta(series)
-    return pct, versus
-
-
 def week_delta(series: Series) -> tuple[float | None, float | None, str]:
     """(absolute change, relative change in %, "vs Mon 2 Mar") of the latest day on the same
     weekday a week before; Nones when there is nothing to compare."""
@@ -239,6 +259,14 @@ def week_delta(series: Series) -> tuple[float | None, float | None, str]:
     diff = latest.value - earlier.value
     pct = 100.0 * diff / earlier.value if earlier.value else None
     return diff, pct, f"vs {earlier.day:%a %-d %b}"
+
+
+def week_text(series: Series) -> str:
+    """The latest day's change in words, as every chart, caption and line says it:
+    `▲ 2.6 pp vs Mon 2 Mar` for a percentage, `▼ 12 % vs Mon 2 Mar` for the rest, or ""."""
+    diff, pct, versus = week_delta(series)
+    delta = style.format_delta(series.metric.unit, diff, pct)
+    return f"{delta} {versus}" if delta else ""
 
 
 def _too_little(days: int) -> str:

@@ -11,18 +11,26 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
+from aiosmtpd.controller import Controller
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import create_app
+from bot.slack.clients import WorkspaceClients
+from bot.slack.deliver import SlackSender
 from bot.slack.posting import web_client
 from bot.slack.services import SlackServices
 from reports.clarity.client import ClarityClient
 from reports.clarity.sandbox import ClaritySandbox
+from reports.delivery.dispatch import Dispatcher
+from reports.delivery.email import EmailSender, SmtpSender
+from reports.render.charts import ChartMaker
 from reports.settings import Settings, SlackSettings
 from store.crypto import TokenCipher, generate_key
+from store.vocab import DestinationKind
 from tests.fakes.loopback import http_client
 from tests.fakes.slack_api import FakeSlack
+from tests.reports.test_mail import Inbox, free_port
 
 SECRET = "test-signing-secret"
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -135,6 +143,39 @@ def slack(engine, fake_slack, sandbox):
         )
         with running_app(services, fake_slack, sandbox) as harness:
             yield harness
+
+
+@pytest.fixture
+def delivering(engine, fake_slack, sandbox):
+    """The app with the worker's destinations: Slack (the fake) and email (aiosmtpd on loopback).
+
+    Yields the harness and the inbox of the mail server.
+    """
+    inbox, port = Inbox(), free_port()
+    mail = Controller(inbox, hostname="127.0.0.1", port=port)
+    mail.start()
+    smtp = Settings.from_env({"SMTP_URL": f"smtp://127.0.0.1:{port}", "MAIL_FROM": "bot@x.org"})
+    assert smtp.smtp is not None
+    slack_out = WorkspaceClients(engine, api_url=fake_slack.url, bot_token="xoxb-test")
+    senders = {
+        DestinationKind.EMAIL: EmailSender(SmtpSender(smtp.smtp)),
+        DestinationKind.SLACK: SlackSender(slack_out),
+    }
+    try:
+        with http_client(timeout=60) as http:
+            charts = ChartMaker()
+            services = SlackServices(
+                engine=engine,
+                cipher=TokenCipher(generate_key()),
+                clarity=ClarityClient(http=http, base_url=sandbox.url),
+                clock=lambda: NOW,
+                charts=charts,
+                dispatcher=Dispatcher(engine=engine, senders=senders, owner="t", charts=charts),
+            )
+            with running_app(services, fake_slack, sandbox) as harness:
+                yield harness, inbox
+    finally:
+        mail.stop()
 
 
 @contextmanager

@@ -14,12 +14,12 @@ def said(slack, text, count, **kw):
 def test_alert_add_list_remove_within_the_workspace(slack, engine):
     connect(slack)
     reply = said(slack, "alert add dead_clicks up 50% vs previous week for /checkout", 2)
-    assert reply.startswith("Alert 1 set: dead_clicks up 50 % vs the previous 7 days on /checkout")
+    assert reply.startswith("Alert 1 set: Dead clicks up 50 % vs the previous 7 days on /checkout")
     with Session(engine) as session:
         rule = session.exec(select(AlertRule)).one()
     assert (rule.destination, rule.created_by, rule.page) == ("C1", "U1", "/checkout")
     listing = said(slack, "alert list", 3)
-    assert "`1` dead_clicks up 50 % vs the previous 7 days on /checkout → <#C1> · *unknown*" in (
+    assert "`1` Dead clicks up 50 % vs the previous 7 days on /checkout → <#C1> · *unknown*" in (
         listing)  # fmt: skip
     assert "There is no alert 1 here" in said(slack, "alert remove 1", 4, team="T2")
     assert "No alerts here yet" in said(slack, "alert list", 5, team="T2")

@@ -20,7 +20,9 @@ def reply_to(slack, text, count, **kw):
 def test_inline_subscribe_to_a_linked_channel(slack, engine):
     connect(slack)
     reply = reply_to(slack, "subscribe rage_click_rate,sessions weekly <#C0UX123|ux> 08:30", 2)
-    assert reply["text"].startswith("Subscribed: `rage_click_rate`, `sessions` of *Shop* to ")
+    assert reply["text"].startswith(
+        "Subscribed: Rage clicks per 100 sessions, Sessions of *Shop* to "
+    )
     assert "<#C0UX123>, weekly on Monday at 08:30 UTC; next Mon 16 Mar 08:30" in reply["text"]
     (sub,) = subscriptions(engine)
     assert (sub.destination_kind, sub.destination, sub.frequency, sub.weekday, sub.send_at) == (
@@ -34,10 +36,11 @@ def test_inline_subscribe_to_a_linked_channel(slack, engine):
      ("<mailto:ann@example.com|ann@example.com>", "email", "ann@example.com"),
      ("bob@example.com monthly", "email", "bob@example.com")],
 )  # fmt: skip
-def test_inline_destinations(slack, engine, words, kind, destination):
+def test_inline_destinations(delivering, engine, words, kind, destination):
+    slack, _ = delivering
     connect(slack)
     reply = reply_to(slack, f"subscribe digest {words}", 2)
-    assert reply["text"].startswith("Subscribed: `digest`"), reply["text"]
+    assert reply["text"].startswith("Subscribed: Digest (six key metrics) of *Shop*"), reply
     (sub,) = subscriptions(engine)
     assert (sub.destination_kind, sub.destination) == (kind, destination)
 
@@ -49,7 +52,8 @@ def test_inline_destinations(slack, engine, words, kind, destination):
      ("subscribe sessions daily 25:61", "is not HH:MM"),
      ("subscribe sessions someone@", "is not an email address")],
 )  # fmt: skip
-def test_bad_inline_subscriptions_say_why_and_store_nothing(slack, engine, text, message):
+def test_bad_inline_subscriptions_say_why_and_store_nothing(delivering, engine, text, message):
+    slack, _ = delivering
     connect(slack)
     assert message in reply_to(slack, text, 2)["text"]
     assert subscriptions(engine) == []
@@ -105,7 +109,7 @@ def test_unsubscribe_lists_and_stops_within_the_workspace(slack, engine):
     (sub,) = subscriptions(engine)
     listing = reply_to(slack, "unsubscribe", 3)
     (block,) = listing["blocks"]
-    assert block["accessory"]["value"] == str(sub.id) and "sessions → <#C1>" in str(block)
+    assert block["accessory"]["value"] == str(sub.id) and "Sessions → <#C1>" in str(block)
     other = reply_to(slack, f"unsubscribe {sub.id}", 4, team="T2")
     assert f"There is no subscription {sub.id} here" in other["text"]
     assert subscriptions(engine)[0].active
@@ -126,4 +130,4 @@ def test_app_home_lists_subscriptions(slack):
     reply_to(slack, "subscribe sessions weekly", 2)
     slack.event({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "D1"})
     (published,) = slack.fake.wait_for("views.publish")
-    assert "sessions → <#C1> · weekly on Monday at 09:00 UTC" in str(published.params["view"])
+    assert "Sessions → <#C1> · weekly on Monday at 09:00 UTC" in str(published.params["view"])
