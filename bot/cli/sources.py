@@ -33,7 +33,16 @@ def register(commands: Any) -> None:
         help="Clarity's project id, for 'Open in Clarity' links (default: from the token)",
     )
     add.set_defaults(handler=add_source)
+    _register_changes(sub)
 
+    workspaces.register(commands)
+    tz = commands.add_parser("timezone", help="show or set the workspace timezone")
+    tz.add_argument("name", nargs="?", help="an IANA name such as Europe/London")
+    tz.set_defaults(handler=timezone)
+
+
+def _register_changes(sub: Any) -> None:
+    """Add import, list, remove, set-token and set-project-id under `sources`."""
     bulk = sub.add_parser("import", help="connect many projects from a CSV or JSON Lines file")
     bulk.add_argument(
         "file", help="columns label, token or token_file, [timezone], [workspace], [project_id]"
@@ -63,11 +72,6 @@ def register(commands: Any) -> None:
     link.add_argument("id", type=ID)
     link.add_argument("project_id", metavar="PROJECT_ID", help="as in the dashboard's address")
     link.set_defaults(handler=set_project_id)
-
-    workspaces.register(commands)
-    tz = commands.add_parser("timezone", help="show or set the workspace timezone")
-    tz.add_argument("name", nargs="?", help="an IANA name such as Europe/London")
-    tz.set_defaults(handler=timezone)
 
 
 def read_token_file(name: str, what: str = "token file") -> str:
