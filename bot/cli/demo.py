@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from bot.cli.runtime import Runtime
@@ -27,7 +27,12 @@ from reports.timezones import day_start, local_date, parse_timezone
 from store import repository
 from store.crypto import generate_key
 from store.db import session_scope
-from store.vocab import DestinationKind
+from store.ledger_rows import recent
+from store.models import Delivery, Subscription
+from store.vocab import DeliveryStatus, DestinationKind
+
+if TYPE_CHECKING:  # the delivery stack loads with the demo's digest, not at import
+    from reports.delivery.compose import Report
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,9 @@ DEMO_OWNER: Final = "demo"  # the worker name on the demo's claims and deliverie
 # One night of the demo runs this late, as if the server had been down: its snapshot is kept
 # and marked late with the window it really covered.
 LATE_NIGHT_DELAY: Final = timedelta(hours=7, minutes=30)
+# The digest goes out just after the nightly snapshot (00:03), so it covers the last night the
+# story tells of, whatever the time the demo runs (at 09:00 it described the night before).
+DIGEST_SEND_AT: Final = "00:30"
 
 
 @dataclass(frozen=True)
@@ -48,15 +56,21 @@ class DemoRun:
     timezone: str
     reports: tuple[TickReport, ...]
     key_created: bool
+    days: int = 0  # the simulated nights asked for (one of them the worker was down)
     charts: tuple[tuple[Path, str], ...] = ()
     digest: Path | None = None  # the emailed digest, as an .eml in the outbox
-    summary: str = ""  # the digest's written summary
+    report: Report | None = None  # what that .eml says, composed as the dispatcher composed it
     alerts: tuple[tuple[str, str, str], ...] = ()  # (rule, state, why)
 
     @property
     def results(self) -> list[SnapshotResult]:
         """Every day the ticks took."""
         return [r for report in self.reports for r in report.results]
+
+    @property
+    def summary(self) -> str:
+        """The digest's written summary ("" without a digest)."""
+        return self.report.summary if self.report else ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,7 @@ class _Nights:
 
     source_id: int
     timezone: str
-    created: datetime
+    last_night: datetime  # the last tick: the digest subscription starts then
     reports: tuple[TickReport, ...]
 
 
@@ -78,8 +92,7 @@ def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoR
         nights = _simulate(rt, sandbox, days=days, now=now, timezone=timezone)
         source_id, outbox = nights.source_id, out_dir / "outbox"
         charts = write_charts(rt, source_id, out_dir / "charts", days=min(days, 90), now=now)
-        digest = deliver_digest(rt, source_id, outbox, created=nights.created, now=now)
-        summary = demo_summary(rt, source_id, now)
+        digest, report = deliver_digest(rt, source_id, outbox, nights=nights, now=now)
         alerts = demo_alerts(rt, source_id, outbox, now)
     return DemoRun(
         out_dir,
@@ -88,10 +101,11 @@ def run_demo(*, out_dir: Path, days: int, now: datetime, timezone: str) -> DemoR
         nights.timezone,
         nights.reports,
         key_created,
-        charts,
-        digest,
-        summary,
-        alerts,
+        days=days,
+        charts=charts,
+        digest=digest,
+        report=report,
+        alerts=alerts,
     )
 
 
@@ -128,12 +142,12 @@ def _simulate(
     source_id = _demo_source(rt, sandbox.issue_token("demo"), timezone, created)
     with session_scope(rt.engine) as session:  # a second run keeps the first run's timezone
         tz = parse_timezone(repository.default_workspace(session=session).timezone)
-    reports = []
-    for night in _nights(local_date(now, tz), days, tz):
+    reports, nights = [], _nights(local_date(now, tz), days, tz)
+    for night in nights:
         sandbox.set_now(night)
         # Built per night so that its Clarity calls are recorded at that night, not today.
         reports.append(rt.scheduler(night, owner=DEMO_OWNER).tick(night))
-    return _Nights(source_id, str(tz), created, tuple(reports))
+    return _Nights(source_id, str(tz), nights[-1], tuple(reports))
 
 
 def _demo_key(out_dir: Path) -> tuple[str, bool]:
@@ -173,17 +187,6 @@ def _nights(today: date, days: int, tz: ZoneInfo) -> list[datetime]:
     return nights
 
 
-def demo_summary(rt: Runtime, source_id: int, now: datetime) -> str:
-    """The written summary the digest carries (the template: the demo has no AI key)."""
-    from reports.history.load import load
-    from reports.render.facts import DAYS, compute, needs
-
-    metrics = [get_metric(k) for k in ("sessions", "sessions_with_rage_clicks")]
-    history = load(rt.engine, source_id, [m for d in metrics for m in needs(d)], days=DAYS, now=now)
-    found = [compute(history, m, source_label=DEMO_LABEL) for m in metrics]
-    return rt.summarizer.summarize(found).text
-
-
 DEMO_RULES: Final = ("sessions_with_rage_clicks above 1% over 7d", "sessions below 100 over 7d")
 
 
@@ -210,33 +213,51 @@ def demo_alerts(
 
 
 def deliver_digest(
-    rt: Runtime, source_id: int, outbox: Path, *, created: datetime, now: datetime
-) -> Path | None:
-    """Subscribe the outbox to a daily digest (once) and deliver what is due: an .eml to open."""
-    from reports.delivery.outbox import eml_path
-    from reports.delivery.subscriptions import NewSubscription, list_subscriptions, subscribe
+    rt: Runtime, source_id: int, outbox: Path, *, nights: _Nights, now: datetime
+) -> tuple[Path | None, Report | None]:
+    """Subscribe the outbox to a daily digest (once) and deliver what is due: an .eml to open,
+    and the report it holds (the newest sent, composed again as of when it was due)."""
+    from reports.delivery.cadence import Occurrence
+    from reports.delivery.subscriptions import list_subscriptions
 
     mine = [s for s in list_subscriptions(rt.engine) if s.destination == str(outbox)]
-    sub = (
-        mine[0]
-        if mine
-        else subscribe(
-            rt.engine,
-            NewSubscription(
-                source_id=source_id,
-                metrics=["digest", "sessions", "sessions_with_rage_clicks"],
-                kind=DestinationKind.OUTBOX,
-                destination=str(outbox),
-                created_by="demo",
-                summary=True,
-            ),
-            workspace_id=None,
-            now=created,
-        )
+    sub = mine[0] if mine else _subscribe_digest(rt, source_id, outbox, nights.last_night)
+    dispatcher = rt.dispatcher(DEMO_OWNER)
+    dispatcher.tick(now)
+    sent = _last_sent(rt, sub.id or 0)
+    if sent is None or not sent.message_id:
+        return None, None
+    day = local_date(sent.due_at, parse_timezone(sub.timezone or nights.timezone))
+    # The very composition the dispatcher sent: same history as of due_at, same note.
+    report = dispatcher.build(sub, Occurrence(sent.period, day, sent.due_at), sent.note)
+    return Path(sent.message_id), report
+
+
+def _subscribe_digest(rt: Runtime, source_id: int, outbox: Path, starts: datetime) -> Subscription:
+    """The daily digest, sent just after the nightly snapshot: its first report is the one
+    due after the last simulated night (no stack of missed days before it)."""
+    from reports.delivery.subscriptions import NewSubscription, subscribe
+
+    request = NewSubscription(
+        source_id=source_id,
+        metrics=["digest", "sessions", "sessions_with_rage_clicks"],
+        kind=DestinationKind.OUTBOX,
+        destination=str(outbox),
+        send_at=DIGEST_SEND_AT,
+        created_by="demo",
+        summary=True,
     )
-    rt.dispatcher(DEMO_OWNER).tick(now)
-    found = sorted(outbox.glob(f"{eml_path(sub, '').stem}*.eml"))
-    return found[-1] if found else None
+    return subscribe(rt.engine, request, workspace_id=None, now=starts)
+
+
+def _last_sent(rt: Runtime, subscription_id: int) -> Delivery | None:
+    """The subscription's newest sent report in the delivery ledger."""
+    sent = (
+        row
+        for row in recent(rt.engine)
+        if row.subscription_id == subscription_id and row.status == DeliveryStatus.SENT
+    )
+    return next(sent, None)
 
 
 # One chart per metric category: its headline metric.

@@ -1,4 +1,4 @@
-"""The tables `claritybot demo` prints, read back from the demo's SQLite file."""
+"""The tables `claritybot demo --details` prints, read back from the demo's SQLite file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.cli.demo import DEMO_LABEL, DemoRun
-from reports.ingest.outcomes import DONE
+from bot.cli.demo import DemoRun
 from reports.templates import template_env
 from reports.textfmt import num, seconds, table
 from store.db import make_engine
@@ -136,19 +135,12 @@ def _runs_table(session: Session, source_id: int) -> str:
     return table(headers, list(lines.values()), align="llllrl")
 
 
-def render_summary(run: DemoRun) -> str:
-    """Render the readable summary of a demo run from what is stored."""
-    outcomes = [o for r in run.results for o in r.outcomes]
+def render_details(run: DemoRun) -> str:
+    """Render every table behind the story, read back from what is stored."""
     engine = make_engine(f"sqlite:///{run.db_path}")
     with Session(engine) as session:
         context = {
             "run": run,
-            "label": DEMO_LABEL,
-            "calls": sum(report.calls for report in run.reports),
-            "stored": sum(1 for o in outcomes if o.status == Outcome.STORED)
-            + sum(1 for r in run.results for x in r.recovered if x.status == Outcome.RECOVERED),
-            "kept": sum(1 for o in outcomes if o.status == Outcome.ALREADY_STORED),
-            "problems": [o for o in outcomes if o.status not in DONE],
             "days": _days_table(session, run.source_id),
             "pages": _ranked(session, run.source_id, "popular_page", 5),
             "titles": _ranked(session, run.source_id, "page_title", 3),
@@ -156,7 +148,6 @@ def render_summary(run: DemoRun) -> str:
             "runs": _runs_table(session, run.source_id),
             "channels": _slices(session, run.source_id, "channels", 7),
             "ledger": _ledger(session)[-5:],
-            "rows": session.exec(select(func.count()).select_from(MetricRow)).one(),
         }
     engine.dispose()
-    return template_env().get_template("demo_summary.txt").render(**context)
+    return template_env().get_template("demo_details.txt").render(**context)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.cli.numbers import bounded_int
 from bot.cli.runtime import Runtime
@@ -16,15 +17,23 @@ if TYPE_CHECKING:  # the Slack stack loads only for `serve`, like the imports in
     from bot.slack.services import SlackServices
     from reports.settings import SlackSettings
 
+DEMO_DAYS: Final = 14
+DEMO_OUT: Final = "claritybot-demo"
+
 
 def register(commands: Any) -> None:
     """Add the demo, keygen, migrate and sandbox subcommands."""
-    demo = commands.add_parser("demo", help="sandbox + SQLite + N simulated days, then a summary")
+    demo = commands.add_parser("demo", help="sandbox + SQLite + N simulated nights, then a story")
     demo.add_argument(
-        "--days", type=bounded_int(1, 400), default=14, help="simulated days (default 14)"
+        "--days", type=bounded_int(1, 400), default=DEMO_DAYS, help="simulated days (default 14)"
     )
-    demo.add_argument("--out", default="claritybot-demo", help="folder for the demo's files")
+    demo.add_argument("--out", default=DEMO_OUT, help="folder for the demo's files")
     demo.add_argument("--timezone", default="Europe/London", help="demo workspace timezone")
+    demo.add_argument(
+        "--details",
+        action="store_true",
+        help="after the story, every table: daily totals, run log, pages, devices, quota, charts",
+    )
     demo.set_defaults(handler=demo_command)
 
     keygen = commands.add_parser("keygen", help="print a new CLARITYBOT_SECRET_KEY")
@@ -111,22 +120,31 @@ def multi_workspace_app(services: SlackServices, slack: SlackSettings) -> App:
 
 
 def demo_command(args: argparse.Namespace, rt: Runtime) -> int:
-    """Run the demo and print its summary."""
+    """Run the demo and print its story (and, with --details, every table behind it)."""
     # Imported here, not at the top: `tick` and `worker` start faster without the sandbox.
     from bot.cli.demo import run_demo
-    from bot.cli.demo_text import render_summary
+    from bot.cli.demo_story import render_story
+    from bot.cli.demo_text import render_details
 
     if not 1 <= args.days <= 400:
         raise UsageError("--days must be between 1 and 400.")
     run = run_demo(out_dir=Path(args.out), days=args.days, now=rt.clock(), timezone=args.timezone)
-    if run.key_created:
-        rt.err.write(
-            f"warning: generated a demo-only encryption key in {run.out_dir}/secret.key; "
-            "set CLARITYBOT_SECRET_KEY for real use.\n"
-        )
-    rt.out.write(render_summary(run))
+    # The story says where the demo-only key is: stderr stays for what went wrong.
+    rt.out.write(render_story(run, again=details_command(args)))
+    if args.details:
+        rt.out.write("\n" + render_details(run))
     complete = all(result.complete for result in run.results)
     return 0 if complete else 1
+
+
+def details_command(args: argparse.Namespace) -> str:
+    """The command that prints this demo's tables again (no calls: its days are stored)."""
+    words = ["claritybot demo --details"]
+    if args.out != DEMO_OUT:
+        words.append(f"--out {shlex.quote(args.out)}")
+    if args.days != DEMO_DAYS:
+        words.append(f"--days {args.days}")
+    return " ".join(words)
 
 
 def keygen_command(_args: argparse.Namespace, rt: Runtime) -> int:

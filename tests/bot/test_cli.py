@@ -177,24 +177,30 @@ def test_demo_runs_and_a_second_run_spends_nothing(tmp_path):
         main(["demo", "--days", "3", "--out", str(tmp_path / "d")], environ={}, out=out, err=err)
         == 0
     )
-    assert "sent 15 call(s)" in out.getvalue() and "demo-only encryption key" in err.getvalue()
+    # 3 nights of 5 fetch groups; the story says where the demo-only key is, stderr stays empty
+    assert ": 15 calls," in out.getvalue() and "demo-only key" in out.getvalue()
+    assert err.getvalue() == ""
     again = io.StringIO()
     args = ["demo", "--days", "3", "--out", str(tmp_path / "d")]
     assert main(args, environ={}, out=again, err=io.StringIO()) == 0
     assert "already stored in this folder: this run sent no calls" in again.getvalue()
+    assert "demo-only key" not in again.getvalue()  # said once, when it was made
 
 
 def test_demo_shows_a_late_and_a_recovered_day(tmp_path):
     out = io.StringIO()
     args = ["demo", "--days", "9", "--out", str(tmp_path / "d"), "--timezone", "America/New_York"]
-    assert main(args, environ={}, out=out, err=io.StringIO()) == 0
-    text = out.getvalue()
-    assert "stored (late)" in text and "recovered" in text and "gap" in text
-    assert "~" in text and "*" in text
+    assert main([*args, "--details"], environ={}, out=out, err=io.StringIO()) == 0
+    story, details = out.getvalue().split("\nDetails: every table behind the story\n")
+    # The story says it in words, with the dates; the details have the run log's rows.
+    assert "* late: " in story and "so its 24 h window is shifted" in story
+    assert "~ rebuilt: " in story and "rebuilt its totals by subtraction" in story
+    assert "stored (late)" in details and "recovered" in details and "gap" in details
+    assert "~" in details and "*" in details and "Daily totals" not in story
     # Issue 7: a written summary and a fired alert (its message written to the outbox).
-    assert "Written summary" in text and "Sessions: " in text
-    assert "FIRED    sessions_with_rage_clicks above 1 % over 7d" in text
-    assert "CLEAR    sessions below 100 over 7d" in text
+    assert "- Sessions: " in story and "Alerts: 1 of the demo's 2 rules fired:" in story
+    assert "FIRED    sessions_with_rage_clicks above 1 % over 7d" in details
+    assert "CLEAR    sessions below 100 over 7d" in details
     assert list((tmp_path / "d" / "outbox").glob("report-*-a*.eml"))
 
 
