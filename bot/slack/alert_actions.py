@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -23,12 +23,9 @@ from bot.slack.alert_form import EDIT_VIEW, edit_view, form_problem, read_form
 from bot.slack.calls import Reply, safely
 from bot.slack.forms import reply_with, workspace_of
 from bot.slack.services import SlackServices
-from bot.slack.text import escape
+from bot.slack.text import escape, local_time
 from reports.alerts import rules as alerts
 from reports.errors import UsageError
-from reports.timezones import parse_timezone
-from store import repository
-from store.db import session_scope
 
 log = logging.getLogger(__name__)
 MUTE_HOURS: Final = 24
@@ -108,7 +105,7 @@ def _mute(click: Click) -> Reply:
     alerts.mute_rule(
         click.services.engine, click.rule_id, workspace_id=click.workspace, until=until
     )
-    when = _local(until, _timezone(click))
+    when = local_time(until, click.services.timezone(click.workspace))
     state = f"Muted until {when} by <@{escape(click.user)}>: still checked, not told."
     return _update(click, state, alert_buttons(click.rule_id, muted=True))
 
@@ -142,17 +139,6 @@ HANDLERS: Final[dict[str, Callable[[Click], Reply]]] = {
     EDIT: _edit,
     REMOVE: _remove,
 }
-
-
-def _timezone(click: Click) -> str:
-    with session_scope(click.services.engine) as session:
-        return repository.get_workspace(session=session, workspace_id=click.workspace).timezone
-
-
-def _local(when: datetime, timezone: str) -> str:
-    """A time Slack shows in each reader's own timezone; the workspace's where it cannot."""
-    fallback = f"{when.astimezone(parse_timezone(timezone)):%a %-d %b %H:%M} ({timezone})"
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def _update(click: Click, state: str, buttons: list[dict[str, Any]]) -> Reply:
