@@ -232,8 +232,8 @@ def register_alert_actions(app: App, services: SlackServices) -> None:
 def register_edit_form(app: App, services: SlackServices) -> None:
     """Wire the edit form: checked in the ack (the form shows what is wrong), saved lazily."""
 
-    def ack_form(ack: Ack, view: dict[str, Any]) -> None:
-        problem = form_problem(view)
+    def ack_form(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        problem = form_problem(view, _condition(services, view, context))
         if problem is None:
             ack()
         else:
@@ -242,10 +242,23 @@ def register_edit_form(app: App, services: SlackServices) -> None:
     def work_form(
         view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        if form_problem(view) is not None:
+        if form_problem(view, _condition(services, view, context)) is not None:
             return  # the form showed the problem and stayed open
         reply = safely("alert", lambda: save_form(services, view, body, context))
         user = str((body.get("user") or {}).get("id", ""))
         client.chat_postMessage(channel=user, text=reply.text)
 
     app.view(EDIT_VIEW)(ack=ack_form, lazy=[work_form])
+
+
+def _condition(services: SlackServices, view: dict[str, Any], context: BoltContext) -> str | None:
+    """The condition of the rule a form edits (what its threshold must be), or None when it
+    is not this workspace's or not there: saving says so."""
+    try:
+        rule_id = read_form(view)[0]
+        rule = alerts.get_rule(
+            services.engine, rule_id, workspace_id=workspace_of(services, context)
+        )
+    except UsageError:
+        return None
+    return rule.condition
