@@ -9,7 +9,6 @@ organisation in a shared channel).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.alert_buttons import ACTIONS, EDIT, MUTE, REMOVE, UNMUTE, alert_buttons
 from bot.slack.alert_form import EDIT_VIEW, edit_view, form_problem, read_form
 from bot.slack.calls import Reply, safely
 from bot.slack.forms import reply_with, workspace_of
@@ -29,37 +29,11 @@ from reports.errors import UsageError
 
 log = logging.getLogger(__name__)
 MUTE_HOURS: Final = 24
-MUTE, UNMUTE, EDIT, REMOVE = "alert_mute", "alert_unmute", "alert_edit", "alert_remove"
-ACTIONS: Final = re.compile(r"^alert_(mute|unmute|edit|remove)$")
 STATE_BLOCK: Final = "alert_state"
 STALE: Final = "That button is from an older message: `/clarity alert list` shows the alerts here."
 NOT_A_MEMBER: Final = "Only members of the workspace this alert belongs to can change it."
 # What Slack adds to an image block it sends back, but refuses in chat.update: dropped.
 IMAGE_KEYS: Final = ("type", "block_id", "slack_file", "image_url", "alt_text", "title")
-
-
-def alert_buttons(rule_id: int, *, muted: bool = False) -> list[dict[str, Any]]:
-    """Mute 24 h (or Unmute), Edit, and Remove behind a confirm dialog."""
-    value = str(rule_id)
-    first = _button("Unmute", UNMUTE, value) if muted else _button("Mute 24 h", MUTE, value)
-    remove = _button("Remove", REMOVE, value) | {"style": "danger"}
-    remove["confirm"] = {
-        "title": {"type": "plain_text", "text": "Remove this alert?"},
-        "text": {"type": "plain_text", "text": "It stops being checked; its history is kept."},
-        "confirm": {"type": "plain_text", "text": "Remove"},
-        "deny": {"type": "plain_text", "text": "Keep it"},
-        "style": "danger",
-    }
-    return [first, _button("Edit", EDIT, value), remove]
-
-
-def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "action_id": action_id,
-        "value": value,
-        "text": {"type": "plain_text", "text": text},
-    }
 
 
 @dataclass(frozen=True)
