@@ -229,8 +229,9 @@ def test_an_emailed_alert_chart_is_clear_and_a_slack_one_is_white(engine):
     sid = a_source(engine, NOW - timedelta(days=90))
     text = "rage_click_rate above 2% over 7d"
     slack_rule = rule_on(engine, text, sid=sid, fn=lambda d: {"rage": 40})
-    add_rule(engine, parse_rule(text.split()), source_id=sid, workspace_id=None, kind="email",
-             destination="ann@example.com", now=NOW)  # fmt: skip
+    spec = parse_rule(text.split())
+    mail = {"kind": "email", "destination": "ann@example.com", "now": NOW}
+    add_rule(engine, spec, source_id=sid, workspace_id=None, **mail)
     _, rec = tick(engine)
     posted, mailed = sorted(rec.reports, key=lambda r: r.alert.rule_id != slack_rule.id)
     msg, _ = mail_of(mailed)
