@@ -9,60 +9,31 @@ organisation in a shared channel).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.alert_buttons import ACTIONS, EDIT, MUTE, REMOVE, UNMUTE, alert_buttons
 from bot.slack.alert_form import EDIT_VIEW, edit_view, form_problem, read_form
 from bot.slack.calls import Reply, safely
 from bot.slack.forms import reply_with, workspace_of
 from bot.slack.services import SlackServices
-from bot.slack.text import escape
+from bot.slack.text import escape, local_time
 from reports.alerts import rules as alerts
 from reports.errors import UsageError
-from reports.timezones import parse_timezone
-from store import repository
-from store.db import session_scope
 
 log = logging.getLogger(__name__)
 MUTE_HOURS: Final = 24
-MUTE, UNMUTE, EDIT, REMOVE = "alert_mute", "alert_unmute", "alert_edit", "alert_remove"
-ACTIONS: Final = re.compile(r"^alert_(mute|unmute|edit|remove)$")
 STATE_BLOCK: Final = "alert_state"
 STALE: Final = "That button is from an older message: `/clarity alert list` shows the alerts here."
 NOT_A_MEMBER: Final = "Only members of the workspace this alert belongs to can change it."
 # What Slack adds to an image block it sends back, but refuses in chat.update: dropped.
 IMAGE_KEYS: Final = ("type", "block_id", "slack_file", "image_url", "alt_text", "title")
-
-
-def alert_buttons(rule_id: int, *, muted: bool = False) -> list[dict[str, Any]]:
-    """Mute 24 h (or Unmute), Edit, and Remove behind a confirm dialog."""
-    value = str(rule_id)
-    first = _button("Unmute", UNMUTE, value) if muted else _button("Mute 24 h", MUTE, value)
-    remove = _button("Remove", REMOVE, value) | {"style": "danger"}
-    remove["confirm"] = {
-        "title": {"type": "plain_text", "text": "Remove this alert?"},
-        "text": {"type": "plain_text", "text": "It stops being checked; its history is kept."},
-        "confirm": {"type": "plain_text", "text": "Remove"},
-        "deny": {"type": "plain_text", "text": "Keep it"},
-        "style": "danger",
-    }
-    return [first, _button("Edit", EDIT, value), remove]
-
-
-def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "action_id": action_id,
-        "value": value,
-        "text": {"type": "plain_text", "text": text},
-    }
 
 
 @dataclass(frozen=True)
@@ -108,7 +79,7 @@ def _mute(click: Click) -> Reply:
     alerts.mute_rule(
         click.services.engine, click.rule_id, workspace_id=click.workspace, until=until
     )
-    when = _local(until, _timezone(click))
+    when = local_time(until, click.services.timezone(click.workspace))
     state = f"Muted until {when} by <@{escape(click.user)}>: still checked, not told."
     return _update(click, state, alert_buttons(click.rule_id, muted=True))
 
@@ -142,17 +113,6 @@ HANDLERS: Final[dict[str, Callable[[Click], Reply]]] = {
     EDIT: _edit,
     REMOVE: _remove,
 }
-
-
-def _timezone(click: Click) -> str:
-    with session_scope(click.services.engine) as session:
-        return repository.get_workspace(session=session, workspace_id=click.workspace).timezone
-
-
-def _local(when: datetime, timezone: str) -> str:
-    """A time Slack shows in each reader's own timezone; the workspace's where it cannot."""
-    fallback = f"{when.astimezone(parse_timezone(timezone)):%a %-d %b %H:%M} ({timezone})"
-    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def _update(click: Click, state: str, buttons: list[dict[str, Any]]) -> Reply:
@@ -246,8 +206,8 @@ def register_alert_actions(app: App, services: SlackServices) -> None:
 def register_edit_form(app: App, services: SlackServices) -> None:
     """Wire the edit form: checked in the ack (the form shows what is wrong), saved lazily."""
 
-    def ack_form(ack: Ack, view: dict[str, Any]) -> None:
-        problem = form_problem(view)
+    def ack_form(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        problem = form_problem(view, _condition(services, view, context))
         if problem is None:
             ack()
         else:
@@ -256,10 +216,23 @@ def register_edit_form(app: App, services: SlackServices) -> None:
     def work_form(
         view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        if form_problem(view) is not None:
+        if form_problem(view, _condition(services, view, context)) is not None:
             return  # the form showed the problem and stayed open
         reply = safely("alert", lambda: save_form(services, view, body, context))
         user = str((body.get("user") or {}).get("id", ""))
         client.chat_postMessage(channel=user, text=reply.text)
 
     app.view(EDIT_VIEW)(ack=ack_form, lazy=[work_form])
+
+
+def _condition(services: SlackServices, view: dict[str, Any], context: BoltContext) -> str | None:
+    """The condition of the rule a form edits (what its threshold must be), or None when it
+    is not this workspace's or not there: saving says so."""
+    try:
+        rule_id = read_form(view)[0]
+        rule = alerts.get_rule(
+            services.engine, rule_id, workspace_id=workspace_of(services, context)
+        )
+    except UsageError:
+        return None
+    return rule.condition

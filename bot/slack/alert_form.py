@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Final
 
 from bot.slack.text import escape
-from reports.alerts.rules import MAX_THRESHOLD, describe
+from reports.alerts.rules import MAX_WINDOW_DAYS, check_threshold, check_window, describe
 from reports.errors import UsageError
 from reports.history.catalogue import get_metric
 from store.models import AlertRule
@@ -55,7 +54,7 @@ def _number(block: str, label: str, initial: str, *, decimal: bool) -> dict[str,
         "initial_value": initial,
     }
     if not decimal:
-        element |= {"min_value": "1", "max_value": "90"}
+        element |= {"min_value": "1", "max_value": str(MAX_WINDOW_DAYS)}
     return {
         "type": "input",
         "block_id": block,
@@ -72,7 +71,7 @@ def _value(view: dict[str, Any], block: str) -> str | None:
 
 def read_form(view: dict[str, Any]) -> tuple[int, float, int | None]:
     """(rule id, threshold, window days or None to keep it) from a submitted form; UsageError
-    when unusable."""
+    when unusable (a change's sign is checked against its rule: `form_problem`)."""
     meta = str(view.get("private_metadata") or "")
     if not meta.isdigit() or len(meta) > 12:
         raise UsageError("That form is from an older message: `/clarity alert list`.")
@@ -80,18 +79,20 @@ def read_form(view: dict[str, Any]) -> tuple[int, float, int | None]:
         threshold = float(_value(view, "threshold") or "")
     except ValueError:
         raise UsageError("The threshold must be a number.") from None
-    if not math.isfinite(threshold) or abs(threshold) > MAX_THRESHOLD:
-        raise UsageError("The threshold must be a number.")
     days = _value(view, "window")
-    if days is not None and not (days.isdigit() and 1 <= int(days) <= 90):
-        raise UsageError("The window is a number of days from 1 to 90.")
+    if days is not None and not days.isdigit():
+        raise UsageError(f"The window is a number of days from 1 to {MAX_WINDOW_DAYS}.")
     return int(meta), threshold, int(days) if days is not None else None
 
 
-def form_problem(view: dict[str, Any]) -> tuple[str, str] | None:
-    """(block, message) for what is wrong with a submitted form, or None."""
+def form_problem(view: dict[str, Any], condition: str | None) -> tuple[str, str] | None:
+    """(block, message) for what is wrong with a submitted form, or None; `condition`: the
+    rule's (None: the rule is not found, which saving says)."""
     try:
-        read_form(view)
+        _, threshold, days = read_form(view)
+        if days is not None:
+            check_window(days)
+        check_threshold(condition or Condition.ABOVE, threshold)
     except UsageError as exc:
         block = "window" if "window" in str(exc) else "threshold"
         return block, str(exc)

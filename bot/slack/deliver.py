@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from bot.slack.alert_actions import alert_buttons
+from bot.slack.alert_buttons import alert_buttons
 from bot.slack.chartmsg import CHART_DAYS, ChartRequest, buttons
 from bot.slack.clients import WorkspaceClients
 from bot.slack.posting import FIXES, ChartPost, Figure, Pacer, Poster, SlackPostError

@@ -5,15 +5,18 @@ Every function takes the calling workspace's id and touches only that workspace'
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slack_sdk import WebClient
 
 from bot.slack import subscribe as subscribe_ui
 from bot.slack.calls import Reply, find_source
 from bot.slack.services import SlackServices
-from bot.slack.text import escape
+from bot.slack.text import escape, local_time
 from reports.alerts import rules as alerts
 from reports.delivery import subscriptions
 from reports.errors import UsageError
+from store.models import AlertRule
 from store.vocab import DestinationKind
 
 
@@ -87,12 +90,21 @@ def alert(
 
 def _alert_list(services: SlackServices, workspace_id: int) -> Reply:
     rules = alerts.list_rules(services.engine, workspace_id=workspace_id)
+    now, timezone = services.clock(), services.timezone(workspace_id)
     lines = [
-        f"`{r.id}` {escape(alerts.describe(r, labels=True))} → <#{r.destination}> · *{r.state}*"
+        f"`{r.id}` {escape(alerts.describe(r, labels=True))} → <#{r.destination}>"
+        + _muted(r, now, timezone)
+        + f" · *{r.state}*"
         + (f": {escape(r.state_reason)}" if r.state_reason else "")
         for r in rules
     ]
     return Reply("\n".join(lines) or f"No alerts here yet. {alerts.USAGE}")
+
+
+def _muted(rule: AlertRule, now: datetime, timezone: str) -> str:
+    """` · muted until <time>` while a mute lasts (as `claritybot alerts list` says), or ""."""
+    until = rule.muted_until
+    return f" · muted until {local_time(until, timezone)}" if until and until > now else ""
 
 
 def _alert_add(

@@ -48,6 +48,11 @@ class SlackServices:
                 return repository.adopt_cli_workspace(session=session, name=f"slack:{key}").id or 0
             return repository.ensure_workspace(session=session, name=f"slack:{key}").id or 0
 
+    def timezone(self, workspace_id: int) -> str:
+        """The workspace's timezone (its snapshots' and its times')."""
+        with session_scope(self.engine) as session:
+            return repository.get_workspace(session=session, workspace_id=workspace_id).timezone
+
     def remember(self, workspace_id: int, channel: str, source_id: int) -> None:
         """Remember the project a channel picked, for its next commands without one."""
         if not channel:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Final
 
 from reports.textfmt import visible
+from reports.timezones import parse_timezone
 
 # Slack's three control characters. Escaping them turns `<!channel>` or `<https://evil|click>`
 # from a page title into plain text instead of a mention or a disguised link. mrkdwn has no
@@ -23,6 +25,12 @@ def escape(text: str | None) -> str:
     Mentions, links and formatting become plain text; bidi and zero-width characters go.
     """
     return _EDGE_UNDERSCORE.sub("\u02cd", visible(text).translate(_ESCAPES))
+
+
+def local_time(when: datetime, timezone: str) -> str:
+    """A time Slack shows in each reader's own timezone; the workspace's where it cannot."""
+    fallback = f"{when.astimezone(parse_timezone(timezone)):%a %-d %b %H:%M} ({timezone})"
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 HELP: Final = """*claritybot* keeps a daily history of your Microsoft Clarity data.

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from reports.alerts.explain import explain, read_days
 from reports.alerts.rules import describe, list_rules
 from reports.alerts.verdict import Verdict, decide, evaluate, rule_needs
-from reports.delivery.compose import Report, ReportChart
+from reports.delivery.compose import Report, ReportChart, clear_charts
 from reports.delivery.dispatch import Sender
 from reports.errors import DeliveryError
 from reports.history.catalogue import Metric, get_metric
@@ -158,6 +158,7 @@ class AlertEvaluator:
             title=told.title,
             source_label=history.label,
             first_day=history.first_day,
+            clear=clear_charts(rule.destination_kind),  # mail: dark-mode safe, like the digest's
         )
         drivers = ", ".join(mover_words(m) for m in movers(history, metric))
         warnings = note_lines(self.guard.issues(history))

@@ -38,6 +38,7 @@ _VERBS: Final[dict[str, str]] = {
 _NUMBER: Final = re.compile(r"^([<>]?)(-?\d+(?:\.\d+)?)%?$")
 _DAYS: Final = re.compile(r"^(\d+)(?:d|days?)?$")
 MAX_THRESHOLD: Final = 1e12  # a metric value or a change in %: finite, like the CLI's bound
+MAX_WINDOW_DAYS: Final = 90
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,10 @@ def parse_rule(words: list[str]) -> RuleSpec:
 
 def _window(text: str) -> int:
     match = _DAYS.match(text.replace(" ", ""))
-    if match is None or not 1 <= int(match.group(1)) <= 90:
-        raise UsageError(f"`over` takes a number of days from 1 to 90, e.g. `over 7d`. {USAGE}")
+    if match is None or not 1 <= int(match.group(1)) <= MAX_WINDOW_DAYS:
+        raise UsageError(
+            f"`over` takes a number of days from 1 to {MAX_WINDOW_DAYS}, e.g. `over 7d`. {USAGE}"
+        )
     return int(match.group(1))
 
 
@@ -240,6 +243,22 @@ def mute_rule(
     return _change(engine, rule_id, workspace_id, mute)
 
 
+def check_threshold(condition: str, threshold: float) -> float:
+    """A rule's threshold as given, or a UsageError: finite, and above 0 for a change (in %)."""
+    if not math.isfinite(threshold) or abs(threshold) > MAX_THRESHOLD:
+        raise UsageError(f"The threshold must be a number (at most {MAX_THRESHOLD:g}).")
+    if condition in (Condition.CHANGE, Condition.ANOMALY) and threshold <= 0:
+        raise UsageError("A change is a percentage above 0, e.g. 50 for 50 %.")
+    return threshold
+
+
+def check_window(days: int) -> int:
+    """A rule's window as given, or a UsageError."""
+    if not 1 <= days <= MAX_WINDOW_DAYS:
+        raise UsageError(f"The window is a number of days from 1 to {MAX_WINDOW_DAYS}.")
+    return days
+
+
 def edit_rule(
     engine: Engine,
     rule_id: int,
@@ -250,17 +269,12 @@ def edit_rule(
 ) -> AlertRule:
     """Change a rule's threshold and window (None: keep it; a same-weekday rule keeps its
     one day)."""
-    if not math.isfinite(threshold) or abs(threshold) > MAX_THRESHOLD:
-        raise UsageError(f"The threshold must be a number (at most {MAX_THRESHOLD:g}).")
-    if window_days is not None and not 1 <= window_days <= 90:
-        raise UsageError("The window is a number of days from 1 to 90.")
+    if window_days is not None:
+        check_window(window_days)
 
     def edit(rule: AlertRule) -> None:
         _active(rule)
-        relative = rule.condition in (Condition.CHANGE, Condition.ANOMALY)
-        if relative and threshold <= 0:
-            raise UsageError("A change is a percentage above 0, e.g. 50 for 50 %.")
-        rule.threshold = threshold
+        rule.threshold = check_threshold(rule.condition, threshold)
         if window_days is not None and rule.condition != Condition.ANOMALY:
             rule.window_days = window_days
 

@@ -120,6 +120,11 @@ def fit_subject(text: str, project: str, *, project_last: bool) -> str:
     return text + project if project_last else project + text
 
 
+def clear_charts(destination_kind: str) -> bool:
+    """Whether a destination's charts are drawn clear (no ground): mail, read in dark mode too."""
+    return destination_kind in (DestinationKind.EMAIL, DestinationKind.OUTBOX)
+
+
 def period_label(frequency: str, last_day: date, days: int) -> str:
     """Say which days a report's numbers cover (a weekly report's: its last 7)."""
     if frequency == Frequency.DAILY:
@@ -257,7 +262,7 @@ def _charts(
     A weekly report's charts show its week's figures; an email's are dark-mode safe.
     """
     weekly = sub.frequency == Frequency.WEEKLY
-    clear = sub.destination_kind in (DestinationKind.EMAIL, DestinationKind.OUTBOX)
+    clear = clear_charts(sub.destination_kind)
     made = []
     if DIGEST in sub.metrics:
         title = f"{history.label} · last {days} days"

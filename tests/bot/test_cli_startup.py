@@ -78,3 +78,12 @@ def test_tick_with_nothing_due_imports_no_matplotlib(cli):
     names, out = imported("tick", "--now", NOW, environ=dict(cli.environ))
     assert out == "2026-03-10 00:05 UTC: nothing due.\n"
     assert "matplotlib" not in names
+
+
+def test_tick_with_slack_set_up_starts(cli):
+    # The worker loads the Slack sender alone (no app): its imports must not go round in a
+    # circle through the app's listeners (they did: every tick with Slack raised ImportError).
+    slack = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    names, out = imported("tick", "--now", NOW, environ=dict(cli.environ) | slack)
+    assert out == "2026-03-10 00:05 UTC: nothing due.\n"
+    assert "slack_sdk" in names  # the Slack destination was built

@@ -58,7 +58,8 @@ def explained(engine, rule, now=NOW):
 
 def tick(engine, now=NOW):
     recorder = Recorder()
-    evaluator = AlertEvaluator(engine=engine, senders={"slack": recorder}, charts=ChartMaker())
+    senders = {"slack": recorder, "email": recorder}
+    evaluator = AlertEvaluator(engine=engine, senders=senders, charts=ChartMaker())
     return evaluator.tick(now), recorder
 
 
@@ -218,3 +219,45 @@ def test_subjects_fit_in_78_characters():
         and digest.endswith("…")
     )
     assert fit_subject("Short", " · Shop", project_last=True) == "Short · Shop"
+
+
+def test_an_emailed_alert_chart_is_clear_and_a_slack_one_is_white(engine):
+    from io import BytesIO
+
+    from PIL import Image
+
+    sid = a_source(engine, NOW - timedelta(days=90))
+    text = "rage_click_rate above 2% over 7d"
+    slack_rule = rule_on(engine, text, sid=sid, fn=lambda d: {"rage": 40})
+    spec = parse_rule(text.split())
+    mail = {"kind": "email", "destination": "ann@example.com", "now": NOW}
+    add_rule(engine, spec, source_id=sid, workspace_id=None, **mail)
+    _, rec = tick(engine)
+    posted, mailed = sorted(rec.reports, key=lambda r: r.alert.rule_id != slack_rule.id)
+    msg, _ = mail_of(mailed)
+    (image,) = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    clear = Image.open(BytesIO(image.get_content()))
+    white = Image.open(BytesIO(posted.charts[0].png)).convert("RGBA")
+    assert clear.mode == "RGBA"
+    right, bottom = clear.width - 1, clear.height - 1
+    corners = [(0, 0), (right, 0), (0, bottom), (right, bottom)]
+    assert [clear.getpixel(c)[3] for c in corners] == [0, 0, 0, 0]
+    assert [white.getpixel(c) for c in corners] == [(255, 255, 255, 255)] * 4
+    # Mostly see-through, and no white box (a label's ground) where a dark mail app shows its
+    # own: text keeps to its thin halo, so no 15 × 15 px square is solid white.
+    alpha = clear.getchannel("A").histogram()
+    assert alpha[0] > 0.7 * clear.width * clear.height
+    assert white_squares(clear, 15) == 0
+
+
+def white_squares(image, side):
+    """How many `side` × `side` squares of a picture are all (near) white and not see-through."""
+    import numpy
+
+    rgba = numpy.asarray(image.convert("RGBA")).astype(int)
+    white = ((rgba[..., :3].min(axis=2) > 230) & (rgba[..., 3] > 200)).astype(int)
+    total = white.cumsum(0).cumsum(1)  # summed-area table: any square's count in four reads
+    total = numpy.pad(total, ((1, 0), (1, 0)))
+    n = side
+    inside = total[n:, n:] - total[:-n, n:] - total[n:, :-n] + total[:-n, :-n]
+    return int((inside == side * side).sum())

@@ -167,3 +167,23 @@ def test_key_numbers_are_text_and_chart_type_is_at_least_11_px(tmp_path, width, 
         f"{width} px {scheme}: charts shown {smallest:.0f} px wide, smallest chart text "
         f"{px:.1f} px, white share of the charts {max(shares):.3f}"
     )
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
+@pytest.mark.parametrize("width", [1200, 390])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_alert_mail_chart_is_dark_mode_safe_and_readable(tmp_path, width, scheme, demo14):
+    from reports.render.charts import style
+
+    (alert,) = (demo14.out_dir / "outbox").glob("*-a*-*.eml")  # the demo's rule that fired
+    msg = email.message_from_bytes(alert.read_bytes(), policy=policy.default)
+    assert str(msg["Subject"]).startswith("Alert: ")
+    page = host_page(tmp_path, inline_images(msg), width)
+    (rect,) = probed(chromium(page, scheme, "--dump-dom"))["rects"]
+    assert style.text_px(min(style.SMALL_SIZE, style.TEXT_SIZE), rect[2]) >= 11, rect
+    shot = tmp_path / "alert.png"
+    chromium(page, scheme, f"--screenshot={shot}")
+    share = white_share(shot, rect)
+    # The same measure as the digest's: forced dark sees no white ground (nor a label's box).
+    assert share < 0.05 if scheme == "dark" else share > 0.5, share
+    print(f"alert {width} px {scheme}: chart {rect[2]} px wide, white share {share:.3f}")

@@ -93,8 +93,10 @@ class ChartMaker:
         title: str,
         source_label: str = "",
         first_day: date | None = None,
+        clear: bool = False,
     ) -> Chart:
-        """Render an alert: the daily line with the rule's window, its value there and the limit."""
+        """Render an alert: the daily line with the rule's window, its value there and the limit
+        (`clear`: no background, for email)."""
         self._line = self._line or LineRenderer()
         return self._line.render(
             series,
@@ -103,4 +105,5 @@ class ChartMaker:
             source_label=source_label,
             first_day=first_day,
             marks=marks,
+            clear=clear,
         )

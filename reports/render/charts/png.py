@@ -77,7 +77,23 @@ def _dress(figure: Figure, clear: bool) -> None:
     effects = halo if clear else []
     for text in figure.findobj(Text):
         text.set_path_effects(effects)
+        if (patch := text.get_bbox_patch()) is not None:  # a white label box: the halo does it
+            patch.set_visible(not clear)
+    _dress_ink_lines(figure, clear)
     if clear:
         _CLEAR.add(figure)
     else:
         _CLEAR.discard(figure)
+
+
+def _dress_ink_lines(figure: Figure, clear: bool) -> None:
+    """Put a white edge on lines drawn in ink (an alert's level), or take it off: ink on no
+    ground is lost on a dark mail app's."""
+    from matplotlib.colors import same_color
+    from matplotlib.lines import Line2D
+    from matplotlib.patheffects import withStroke
+
+    for line in figure.findobj(Line2D):
+        if same_color(line.get_color(), style.INK):
+            edge = withStroke(linewidth=line.get_linewidth() + HALO_PT, foreground="white")
+            line.set_path_effects([edge] if clear else [])

@@ -214,3 +214,43 @@ def test_only_the_rules_own_workspace_can_act_on_it(slack, engine, posted):
     stored = rule_of(engine, rule_id)
     assert stored.active and stored.muted_until is None and stored.threshold == 2
     assert slack.fake.called("chat.update") == []
+
+
+@pytest.mark.parametrize(
+    ("threshold", "window", "block", "words"),
+    [
+        ("0", "7", "threshold", "A change is a percentage above 0"),
+        ("-20", "7", "threshold", "A change is a percentage above 0"),
+        ("50", "0", "window", "The window is a number of days from 1 to 90."),
+        ("50", "91", "window", "The window is a number of days from 1 to 90."),
+    ],
+)
+def test_the_edit_form_refuses_what_the_rule_cannot_take_before_it_closes(
+    slack, engine, posted, threshold, window, block, words
+):
+    rule_id, _ = posted
+    change = add_rule(
+        engine,
+        parse_rule("sessions down 30% vs previous week".split()),
+        source_id=rule_of(engine, rule_id).source_id,
+        workspace_id=slack.services.workspace_id("T1"),
+        kind="slack",
+        destination="C1",
+        now=NOW,
+    )
+    answer = submit(slack, change.id, threshold, window)
+    assert answer.status == 200
+    body = json.loads(answer.body)
+    assert body["response_action"] == "errors" and list(body["errors"]) == [block]
+    assert body["errors"][block].startswith(words)
+    slack.settle()
+    assert slack.fake.called("chat.postMessage") == []  # nothing saved, nothing to say after
+    stored = rule_of(engine, change.id)
+    assert (stored.threshold, stored.window_days) == (30, 7)
+
+
+def test_a_fixed_limit_may_be_zero_and_the_form_closes(slack, engine, posted):
+    rule_id, _ = posted
+    assert submit(slack, rule_id, "0", "7").body == ""  # above 0: any rage click at all
+    (dm,) = slack.fake.wait_for("chat.postMessage")
+    assert "above 0 over 7 days" in dm.params["text"] and rule_of(engine, rule_id).threshold == 0

@@ -35,3 +35,26 @@ def test_a_rule_slack_cannot_read_gets_the_examples(slack, engine):
     assert "No Clarity project is connected here yet" in reply
     with Session(engine) as session:
         assert session.exec(select(AlertRule)).all() == []
+
+
+def test_the_list_says_until_when_a_rule_is_muted_in_local_time(slack, engine):
+    from datetime import timedelta
+
+    from reports.alerts.rules import mute_rule
+    from tests.bot.slack.conftest import NOW
+
+    connect(slack)
+    slack.command("timezone Asia/Tokyo")  # UTC+9, no clock change: 09:00 UTC is 18:00 there
+    said(slack, "alert add sessions below 100 over 7d", 3)
+    said(slack, "alert add rage_click_rate above 2% over 7d", 4)
+    until = NOW + timedelta(hours=24)
+    mute_rule(engine, 1, workspace_id=None, until=until)
+    mute_rule(engine, 2, workspace_id=None, until=NOW)  # a mute that has just ended
+    first, second = said(slack, "alert list", 5).splitlines()
+    stamp = int(until.timestamp())
+    assert first == (
+        "`1` Sessions below 100 over 7 days → <#C1> · muted until "
+        f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|Wed 11 Mar 18:00 (Asia/Tokyo)>"
+        " · *unknown*"
+    )
+    assert "muted" not in second and second.endswith("→ <#C1> · *unknown*")
