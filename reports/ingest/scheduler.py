@@ -17,12 +17,20 @@ from functools import partial
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from reports.ingest.due import LATE_LIMIT, DayState, Lose, Take, plan_days, spread
-from reports.ingest.outcomes import SnapshotResult, TickReport, merge_parts
+from reports.ingest.due import (
+    LATE_LIMIT,
+    RECOVERY_GROUP,
+    DayState,
+    Lose,
+    Take,
+    plan_days,
+    spread,
+)
+from reports.ingest.outcomes import DONE, SnapshotResult, TickReport, merge_parts
 from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
 from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
@@ -135,34 +143,27 @@ class Scheduler:
         if now < due_at(open_from, tz) + spread(source_id):
             return  # the common case: nothing due, no query spent
         records = runs.day_records(self._engine, source_id=source_id, since=open_from)
-        states = {
-            day: DayState(
-                frozenset(r.stored),
-                frozenset(r.gaps),
-                r.failures,
-                r.last_failure,
-                problem=r.problem,
-                claimed=r.claimed,
-            )
-            for day, r in records.items()
-        }
         actions = plan_days(
             now=now,
             tz=tz,
             open_from=open_from,
-            days=states,
+            days={day: _state(r) for day, r in records.items()},
             groups=self._groups,
             offset=spread(source_id),
             late_limit=self._late_limit,
         )
+        done = len(report.results)
         for action in actions:
             if isinstance(action, Lose):
                 self._lose(source, action, now, report)
-            elif not self._take(source, action, now, report):
+            elif not self._take(source, tz, action, now, report):
                 break  # quota spent or source disabled: later days wait for the next tick
-        self._settle(source_id, open_from, local_date(now, tz), tz)
+        _note(records, report, done)
+        self._settle(source_id, open_from, local_date(now, tz), tz, records)
 
-    def _take(self, source: Source, action: Take, now: datetime, report: TickReport) -> bool:
+    def _take(
+        self, source: Source, tz: ZoneInfo, action: Take, now: datetime, report: TickReport
+    ) -> bool:
         """Take one due day under our claim; False when later days must wait for the next tick."""
         source_id = source.id or 0
         usage = quota.usage(
@@ -175,7 +176,7 @@ class Scheduler:
             report.skipped.append((source_id, f"{action.day} claimed by another process"))
             return True
         try:
-            result = self._take_claimed(source_id, action, now)
+            result = self._take_claimed(source, tz, action, now)
         finally:
             runs.release(
                 self._engine, source_id=source_id, local_date=action.day, owner=self._owner
@@ -204,26 +205,35 @@ class Scheduler:
             quota.abandon(self._engine, owner=previous, now=now)
         return True
 
-    def _take_claimed(self, source_id: int, action: Take, now: datetime) -> SnapshotResult:
-        """Take the day we hold, renewing our lease while it runs."""
+    def _take_claimed(
+        self, source: Source, tz: ZoneInfo, action: Take, now: datetime
+    ) -> SnapshotResult:
+        """Take the day we hold, renewing our lease while it runs and in each call's reservation."""
         clock = self._clock or elapsed_clock(now)
-        renew = partial(self._renew, source_id, action.day, clock)
-        with Renewer(renew, self._renew_every):
-            return self._snapshotter.take_day(
-                source_id,
+        renewal = partial(self._renew_in, source.id or 0, action.day, clock)
+        with Renewer(partial(self._renew, renewal), self._renew_every):
+            return self._snapshotter.take_loaded(
+                source,
+                tz,
                 action.day,
                 now=now,
                 groups=action.groups,
                 purpose=Purpose.SCHEDULED,
-                still_ours=renew,  # renewed before each call, which stops once it was taken
+                renewal=renewal,  # a call stops once the day was taken over
             )
 
-    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> bool:
+    def _renew_in(
+        self, source_id: int, day: date, clock: Callable[[], datetime], conn: Connection
+    ) -> bool:
         """Push our lease on (source, day) out by one lease from now; False once it is not ours."""
         until = clock() + self._claim_timeout
-        return runs.extend(
-            self._engine, source_id=source_id, local_date=day, owner=self._owner, until=until
-        )
+        owner = self._owner
+        return runs.renew(conn, source_id=source_id, local_date=day, owner=owner, until=until)
+
+    def _renew(self, renewal: Callable[[Connection], bool]) -> bool:
+        """Renew our lease in a transaction of its own (the renewer thread's)."""
+        with self._engine.begin() as conn:
+            return renewal(conn)
 
     def _lose(self, source: Source, action: Lose, now: datetime, report: TickReport) -> None:
         source_id = source.id or 0
@@ -258,9 +268,15 @@ class Scheduler:
         report.lost.append((source_id, action.day, tuple(recorded), action.reason))
         self._notifier.day_lost(source_id, source.label, action.day, tuple(recorded), action.reason)
 
-    def _settle(self, source_id: int, open_from: date, today: date, tz: ZoneInfo) -> None:
+    def _settle(
+        self,
+        source_id: int,
+        open_from: date,
+        today: date,
+        tz: ZoneInfo,
+        records: dict[date, runs.DayRecord],
+    ) -> None:
         """Advance the watermark over days whose every group is stored or lost."""
-        records = runs.day_records(self._engine, source_id=source_id, since=open_from)
         settled, day = None, open_from
         while day < today:
             record = records.get(day, runs.DayRecord())
@@ -270,6 +286,34 @@ class Scheduler:
             settled, day = day, day + timedelta(days=1)
         if settled is not None:
             runs.set_complete_through(self._engine, source_id=source_id, day=settled)
+
+
+def _state(record: runs.DayRecord) -> DayState:
+    """What the plan needs of a day's record."""
+    return DayState(
+        frozenset(record.stored),
+        frozenset(record.gaps),
+        record.failures,
+        record.last_failure,
+        problem=record.problem,
+        claimed=record.claimed,
+    )
+
+
+def _note(records: dict[date, runs.DayRecord], report: TickReport, since: int) -> None:
+    """Add what this source's part of the tick stored or recorded lost to the records read before.
+
+    Only what is now surely in the database: the watermark may lag behind another process's
+    work for a tick, never run ahead of what is stored.
+    """
+    for result in report.results[since:]:
+        record = records.setdefault(result.local_date, runs.DayRecord())
+        record.stored |= {o.group for o in result.outcomes if o.status in DONE}
+        for rebuilt in result.recovered:
+            if rebuilt.status in (Outcome.RECOVERED, Outcome.ALREADY_STORED):
+                records.setdefault(rebuilt.day, runs.DayRecord()).stored.add(RECOVERY_GROUP)
+    for _, day, groups, _reason in report.lost:
+        records.setdefault(day, runs.DayRecord()).gaps |= set(groups)
 
 
 def _open_from(source: Source, tz: ZoneInfo) -> date:

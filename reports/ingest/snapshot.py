@@ -1,23 +1,26 @@
 """Take the snapshot of one local day of one source: one call per fetch group, each taken once.
 
-Order per group: skip if stored → reserve a quota slot → call → close the slot → keep the raw
-body → store the rows → log the attempt. A crash between any two steps loses at most the call
-in flight; the next run stores what is missing and never stores anything twice.
+Order per group: skip if stored → reserve a quota slot (renewing our claim, in one short
+transaction) → call → close the slot, keep the raw body, store the rows and log the attempt (in
+one transaction). A crash between any two steps loses at most the call in flight; the next run
+stores what is missing and never stores anything twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from reports.clarity.client import ClarityClient, PreparedCall
 from reports.clarity.parser import ParsedResponse
 from reports.errors import ClaritybotError, UsageError
 from reports.ingest import recovery
-from reports.ingest.calls import CallResult, GuardedCaller
+from reports.ingest.calls import CallResult, GuardedCaller, Request
 from reports.ingest.due import LATE_LIMIT, ON_TIME
 from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
 from reports.ingest.outcomes import STOPPING, GroupOutcome, SnapshotResult, health
@@ -27,7 +30,7 @@ from store import quota, repository, runs
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import Source
-from store.vocab import Outcome, Purpose, SourceStatus
+from store.vocab import Outcome, Purpose
 
 __all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
 
@@ -116,15 +119,32 @@ class Snapshotter:
         now: datetime,
         purpose: str = Purpose.SCHEDULED,
         groups: Sequence[str] | None = None,
-        still_ours: Callable[[], bool] | None = None,
+        renewal: Callable[[Connection], bool] | None = None,
     ) -> SnapshotResult:
         """Take the missing fetch groups (all, or `groups`) of a day that has ended.
 
-        `still_ours` is asked before each call: False (our claim's lease was taken over) stops.
+        `renewal` (our claim's renewal) runs in each call's reservation: when it answers False,
+        our claim's lease was taken over and the day stops before that call.
         """
         source, tz = self._load(source_id)
+        return self.take_loaded(
+            source, tz, day, now=now, purpose=purpose, groups=groups, renewal=renewal
+        )
+
+    def take_loaded(
+        self,
+        source: Source,
+        tz: ZoneInfo,
+        day: date,
+        *,
+        now: datetime,
+        purpose: str = Purpose.SCHEDULED,
+        groups: Sequence[str] | None = None,
+        renewal: Callable[[Connection], bool] | None = None,
+    ) -> SnapshotResult:
+        """`take_day` for a source already loaded (the scheduler loads each once per tick)."""
         return self._take_day(
-            source, tz, day, now=now, purpose=purpose, groups=groups, still_ours=still_ours
+            source, tz, day, now=now, purpose=purpose, groups=groups, renewal=renewal
         )
 
     def _load(self, source_id: int) -> tuple[Source, ZoneInfo]:
@@ -142,7 +162,7 @@ class Snapshotter:
         now: datetime,
         purpose: str,
         groups: Sequence[str] | None,
-        still_ours: Callable[[], bool] | None = None,
+        renewal: Callable[[Connection], bool] | None = None,
     ) -> SnapshotResult:
         """Take the wanted groups of `day` not stored yet, then record the source's health."""
         ctx = _context(source, tz, day, require_aware(now), purpose)
@@ -155,7 +175,7 @@ class Snapshotter:
                 session=session, source_id=source.id or 0, local_date=day
             )
         outcomes, rebuilt = self._take_groups(
-            ctx, token, [(g, calls[g.name]) for g in wanted], done, still_ours, now
+            ctx, token, [(g, calls[g.name]) for g in wanted], done, renewal, now
         )
         self._update_health(source, outcomes, now)
         return SnapshotResult(source.id or 0, day, ctx.due_at, outcomes, rebuilt)
@@ -166,7 +186,7 @@ class Snapshotter:
         token: str,
         wanted: list[tuple[FetchGroup, PreparedCall]],
         done: set[str],
-        still_ours: Callable[[], bool] | None,
+        renewal: Callable[[Connection], bool] | None,
         now: datetime,
     ) -> tuple[tuple[GroupOutcome, ...], tuple[recovery.Rebuilt, ...]]:
         """Take each group in plan order until one stops the run; the rest are not attempted."""
@@ -178,29 +198,45 @@ class Snapshotter:
                 outcomes.append(GroupOutcome(group.name, Outcome.ALREADY_STORED))
             elif stop is not None:
                 outcomes.append(GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, stop.message))
-            elif still_ours is not None and not still_ours():
-                # A hung owner woke up after another process took the day over: calling now
-                # would spend quota on a group the new owner calls too.
-                stop = GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, LEASE_LOST)
-                outcomes.append(stop)
             else:
-                outcome, parsed, result = self._take_group(ctx, group, call, now)
+                request = Request(ctx.source, call, group.name, ctx.purpose, now)
+                outcome, parsed, result = self._take_group(ctx, group, request, renewal)
                 outcomes.append(outcome)
-                if outcome.status in STOPPING:
-                    # One failure usually means the next call fails too, and each costs quota.
+                if outcome.status in STOPPING or outcome.status == Outcome.NOT_ATTEMPTED:
+                    # A failure usually repeats and each call costs quota; a lost claim is
+                    # another process's to finish.
                     stop = outcome
                 elif parsed is not None and group.name == recovery.GROUP:
                     rebuilt += self._recover(ctx, token, parsed, result, now)
         return tuple(outcomes), tuple(rebuilt)
 
     def _take_group(
-        self, ctx: DayContext, group: FetchGroup, call: PreparedCall, now: datetime
-    ) -> tuple[GroupOutcome, ParsedResponse | None, CallResult]:
-        result = self._caller.call(
-            source=ctx.source, call=call, group=group.name, purpose=ctx.purpose, now=now
-        )
+        self,
+        ctx: DayContext,
+        group: FetchGroup,
+        request: Request,
+        renewal: Callable[[Connection], bool] | None,
+    ) -> tuple[GroupOutcome, ParsedResponse | None, CallResult | None]:
+        """One call, and in the transaction that records it: its rows and its run log entry."""
+        request = replace(request, guard=renewal)
+        try:
+            result, outcome = self._caller.call_keeping(
+                request, keep=partial(self._keep, ctx, group)
+            )
+        except quota.GuardLost:
+            # A hung owner woke up after another process took the day over: calling now
+            # would spend quota on a group the new owner calls too.
+            return GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, LEASE_LOST), None, None
+        stored = outcome.status == Outcome.STORED
         late = result.called_at - ctx.due_at > ON_TIME
         parsed = result.reply.parsed if result.reply is not None else None
+        return outcome, parsed if stored and not late else None, result
+
+    def _keep(
+        self, ctx: DayContext, group: FetchGroup, conn: Connection, result: CallResult
+    ) -> GroupOutcome:
+        """What one call brought: its rows stored, and its attempt logged, in `conn`."""
+        late = result.called_at - ctx.due_at > ON_TIME
         if result.refused is not None:
             outcome = GroupOutcome(
                 group.name, Outcome.REFUSED, result.refused, error_kind="quota_refused"
@@ -211,15 +247,21 @@ class Snapshotter:
                 group.name, Outcome.FAILED, str(exc), called=True, error_kind=exc.kind
             )
         else:
-            assert parsed is not None
-            outcome = store_group(self._engine, ctx, group, parsed, result, late)
-        log_attempt(self._engine, self._owner, ctx, group.name, result, outcome, late)
-        stored = outcome.status == Outcome.STORED
-        return outcome, parsed if stored and not late else None, result
+            assert result.reply is not None
+            outcome = store_group(conn, ctx, group, result.reply.parsed, result, late)
+        log_attempt(conn, self._owner, ctx, group.name, result, outcome, late)
+        return outcome
 
     def _recover(
-        self, ctx: DayContext, token: str, parsed: ParsedResponse, result: CallResult, now: datetime
+        self,
+        ctx: DayContext,
+        token: str,
+        parsed: ParsedResponse,
+        result: CallResult | None,
+        now: datetime,
     ) -> list[recovery.Rebuilt]:
+        if result is None or ctx.first_day >= ctx.local_date:
+            return []  # nothing before the source's first day to rebuild: no query
         source_id = ctx.source.id or 0
         since = ctx.local_date - timedelta(days=recovery.MAX_BACK)
         records = runs.day_records(self._engine, source_id=source_id, since=since)
@@ -244,14 +286,8 @@ class Snapshotter:
         status, reason = health(outcomes)
         if status is None:
             return  # nothing was attempted: what we knew before still holds
-        with session_scope(self._engine) as session:
-            fresh = repository.get_source(session=session, source_id=source.id or 0)
-            repository.touch_source(
-                session=session,
-                source=fresh,
-                now=now,
-                status=status,
-                status_reason=reason,
-                # A rejected token would fail every call; no more calls until it is replaced.
-                enabled=status != SourceStatus.TOKEN_REJECTED,
+        with self._engine.begin() as conn:
+            # A rejected token would fail every call; no more calls until it is replaced.
+            repository.set_health(
+                conn, source_id=source.id or 0, now=now, status=status, reason=reason
             )
