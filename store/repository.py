@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, delete, insert, update
+from sqlalchemy import Connection, CursorResult, Executable, delete, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -167,13 +169,54 @@ def insert_snapshot(
 
     Raises IntegrityError when the (source, date, group) was stored by someone else meanwhile.
     """
-    values = {**snapshot, "row_count": len(metric_rows), "ranked_count": len(ranked_rows)}
-    snapshot_id = _new_id(conn.execute(insert(Snapshot), values))
+    snapshot_id = _new_id(
+        conn.execute(insert(Snapshot), _counted(snapshot, metric_rows, ranked_rows))
+    )
+    _insert_rows(conn, snapshot_id, metric_rows, ranked_rows)
+    return snapshot_id
+
+
+def insert_snapshot_once(
+    conn: Connection,
+    snapshot: dict[str, Any],
+    metric_rows: list[dict[str, Any]],
+    ranked_rows: list[dict[str, Any]],
+) -> int | None:
+    """`insert_snapshot`, or None when the (source, date, group) was stored meanwhile by
+    someone else: then nothing is written and the transaction goes on (no savepoint needed)."""
+    values = _counted(snapshot, metric_rows, ranked_rows)
+    row = conn.execute(_insert_once(conn.dialect.name), values).first()
+    if row is None:
+        return None
+    _insert_rows(conn, row.id, metric_rows, ranked_rows)
+    return int(row.id)
+
+
+@functools.cache
+def _insert_once(dialect: str) -> Executable:
+    """INSERT a snapshot unless its (source, date, group) is there, RETURNING its id."""
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = ["source_id", "local_date", "fetch_group"]
+    snapshot_id = Snapshot.__table__.c.id  # type: ignore[attr-defined]
+    return insert_of(Snapshot).on_conflict_do_nothing(index_elements=keys).returning(snapshot_id)
+
+
+def _counted(
+    snapshot: dict[str, Any], metric_rows: list[dict[str, Any]], ranked_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {**snapshot, "row_count": len(metric_rows), "ranked_count": len(ranked_rows)}
+
+
+def _insert_rows(
+    conn: Connection,
+    snapshot_id: int,
+    metric_rows: list[dict[str, Any]],
+    ranked_rows: list[dict[str, Any]],
+) -> None:
     if metric_rows:
         conn.execute(insert(MetricRow), [{**r, "snapshot_id": snapshot_id} for r in metric_rows])
     if ranked_rows:
         conn.execute(insert(RankedRow), [{**r, "snapshot_id": snapshot_id} for r in ranked_rows])
-    return snapshot_id
 
 
 def _new_id(result: CursorResult[Any]) -> int:

@@ -126,12 +126,16 @@ class GuardedCaller:
         except ClarityError as exc:
             reply, error = failed_reply(exc), exc
             exc.group = request.group
-        with self.engine.begin() as conn:
-            result = self._record(conn, request, slot, called_at, reply, error)
-            kept = _in_savepoint(conn, keep, result)
-        if isinstance(kept, _Failed):
-            raise kept.exc  # the slot is closed and the body kept all the same
-        return result, kept
+        try:
+            with self.engine.begin() as conn:
+                result = self._record(conn, request, slot, called_at, reply, error)
+                return result, keep(conn, result)
+        except Exception:
+            # `keep` failed and took the whole transaction with it: the slot is closed and the
+            # body kept all the same (no savepoint: each costs a round trip on every call).
+            with self.engine.begin() as conn:
+                self._record(conn, request, slot, called_at, reply, error)
+            raise
 
     def _refused(self, source: Source, now: datetime) -> CallResult:
         policy = self.policy
@@ -175,22 +179,6 @@ def _close(
     quota.close(conn, slot, now=at, outcome=outcome, status_code=error.status, error=str(error))
     source_id, group = request.source.id, request.group
     log.warning("Clarity call for source %s, %s failed: %s", source_id, group, error.kind)
-
-
-@dataclass(frozen=True)
-class _Failed:
-    exc: Exception
-
-
-def _in_savepoint(
-    conn: Connection, keep: Callable[[Connection, CallResult], T], result: CallResult
-) -> T | _Failed:
-    """Run `keep` so that its failure undoes only its own writes, not the slot's close."""
-    try:
-        with conn.begin_nested():
-            return keep(conn, result)
-    except Exception as exc:
-        return _Failed(exc)
 
 
 def _keep_nothing(_conn: Connection, _result: CallResult) -> None:

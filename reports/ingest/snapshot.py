@@ -15,6 +15,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
+from sqlmodel import Session
 
 from reports.clarity.client import ClarityClient, PreparedCall
 from reports.clarity.parser import ParsedResponse
@@ -170,7 +171,7 @@ class Snapshotter:
         token = self._cipher.decrypt(source.token_encrypted)
         # Every call is checked before the first is sent: a bad one must cost no quota.
         calls = {g.name: self._client.prepare(token, g.num_days, g.dimensions) for g in wanted}
-        with session_scope(self._engine) as session:
+        with Session(self._engine) as session:  # a read: nothing to commit
             done = repository.stored_groups(
                 session=session, source_id=source.id or 0, local_date=day
             )

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from reports.clarity.parser import ParsedResponse
 from reports.clarity.rows import metric_rows, ranked_rows
@@ -45,11 +44,8 @@ def store_group(
     source_id, day = ctx.source.id or 0, ctx.local_date
     rows = metric_rows(parsed, source_id=source_id, local_date=day, fetch_group=group.name)
     ranked = ranked_rows(parsed, source_id=source_id, local_date=day, fetch_group=group.name)
-    try:
-        with conn.begin_nested():  # a conflict undoes the rows only, not the call's record
-            snapshot = snapshot_values(ctx, group, parsed, result, late)
-            repository.insert_snapshot(conn, snapshot, rows, ranked)
-    except IntegrityError:
+    snapshot = snapshot_values(ctx, group, parsed, result, late)
+    if repository.insert_snapshot_once(conn, snapshot, rows, ranked) is None:
         message = "stored meanwhile by another run"
         return GroupOutcome(group.name, Outcome.ALREADY_STORED, message, called=True)
     message = f"{len(rows)} rows, {len(ranked)} ranked"
