@@ -227,12 +227,20 @@ def _new_id(result: CursorResult[Any]) -> int:
 
 
 def set_health(
-    conn: Connection, *, source_id: int, now: datetime, status: str, reason: str | None
+    conn: Connection,
+    *,
+    source_id: int,
+    token: str,
+    now: datetime,
+    status: str,
+    reason: str | None,
 ) -> None:
-    """Record a source's health after a run; a rejected token disables it until replaced."""
+    """Record a source's health after a run with `token` (encrypted); a rejected token disables
+    it until replaced. Nothing changes when the token was replaced or wiped meanwhile: what the
+    run found out was about the old one."""
     conn.execute(
         update(Source)
-        .where(col(Source.id) == source_id)
+        .where(col(Source.id) == source_id, col(Source.token_encrypted) == token)
         .values(
             status=status,
             status_reason=reason,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Update, bindparam, delete, insert, or_, update
+from sqlalchemy import Connection, Engine, Update, bindparam, delete, exists, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -102,18 +102,30 @@ def extend(
 
 
 def renew(
-    conn: Connection, *, source_id: int, local_date: date, owner: str, until: datetime
+    conn: Connection,
+    *,
+    source_id: int,
+    local_date: date,
+    owner: str,
+    until: datetime,
+    token: str | None = None,
 ) -> bool:
-    """`extend` in the caller's transaction (a call's reservation: the call goes only if True)."""
+    """`extend` in the caller's transaction (a call's reservation: the call goes only if True).
+
+    With `token` (the encrypted token the caller holds), only while the source is still enabled
+    with that token: a source paused, removed or given a new token meanwhile gets no call.
+    """
     params = {"b_source": source_id, "b_day": local_date, "b_owner": owner, "b_until": until}
-    return bool(conn.execute(_renewal(), params).rowcount == 1)
+    if token is not None:
+        params["b_token"] = token
+    return bool(conn.execute(_renewal(token is not None), params).rowcount == 1)
 
 
 @functools.cache  # built once: renewed before every Clarity call
-def _renewal() -> Update:
+def _renewal(checked: bool) -> Update:
     """The UPDATE that renews our claim: it changes one row while the claim is still ours."""
     c = SnapshotClaim.__table__.c  # type: ignore[attr-defined]
-    return (
+    stmt = (
         update(SnapshotClaim)
         .where(
             c.source_id == bindparam("b_source"),
@@ -122,6 +134,11 @@ def _renewal() -> Update:
         )
         .values(expires_at=bindparam("b_until", type_=c.expires_at.type))
     )
+    if not checked:
+        return stmt
+    s = Source.__table__.c  # type: ignore[attr-defined]
+    usable = (s.id == bindparam("b_source"), s.enabled.is_(True))
+    return stmt.where(exists().where(*usable, s.token_encrypted == bindparam("b_token")))
 
 
 def release(engine: Engine, *, source_id: int, local_date: date, owner: str) -> None:

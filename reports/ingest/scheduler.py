@@ -21,16 +21,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from reports.ingest.due import (
-    LATE_LIMIT,
-    RECOVERY_GROUP,
-    DayState,
-    Lose,
-    Take,
-    plan_days,
-    spread,
-)
-from reports.ingest.outcomes import DONE, SnapshotResult, TickReport, merge_parts
+from reports.ingest.due import LATE_LIMIT, Lose, Take, plan_days, spread
+from reports.ingest.outcomes import SnapshotResult, TickReport, day_state, merge_parts, note_done
 from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
 from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
@@ -147,7 +139,7 @@ class Scheduler:
             now=now,
             tz=tz,
             open_from=open_from,
-            days={day: _state(r) for day, r in records.items()},
+            days={day: day_state(r) for day, r in records.items()},
             groups=self._groups,
             offset=spread(source_id),
             late_limit=self._late_limit,
@@ -158,7 +150,7 @@ class Scheduler:
                 self._lose(source, action, now, report)
             elif not self._take(source, tz, action, now, report):
                 break  # quota spent or source disabled: later days wait for the next tick
-        _note(records, report, done)
+        note_done(records, report, done)
         self._settle(source_id, open_from, local_date(now, tz), tz, records)
 
     def _take(
@@ -210,8 +202,11 @@ class Scheduler:
     ) -> SnapshotResult:
         """Take the day we hold, renewing our lease while it runs and in each call's reservation."""
         clock = self._clock or elapsed_clock(now)
-        renewal = partial(self._renew_in, source.id or 0, action.day, clock)
-        with Renewer(partial(self._renew, renewal), self._renew_every):
+        lease = partial(self._renew_in, source.id or 0, action.day, clock)
+        # Before each call, also checked: the source loaded at the tick's start is still enabled
+        # with the token we hold (not paused, removed or given a new token meanwhile).
+        renewal = partial(lease, token=source.token_encrypted)
+        with Renewer(partial(self._renew, lease), self._renew_every):
             return self._snapshotter.take_loaded(
                 source,
                 tz,
@@ -223,12 +218,18 @@ class Scheduler:
             )
 
     def _renew_in(
-        self, source_id: int, day: date, clock: Callable[[], datetime], conn: Connection
+        self,
+        source_id: int,
+        day: date,
+        clock: Callable[[], datetime],
+        conn: Connection,
+        token: str | None = None,
     ) -> bool:
         """Push our lease on (source, day) out by one lease from now; False once it is not ours."""
         until = clock() + self._claim_timeout
-        owner = self._owner
-        return runs.renew(conn, source_id=source_id, local_date=day, owner=owner, until=until)
+        return runs.renew(
+            conn, source_id=source_id, local_date=day, owner=self._owner, until=until, token=token
+        )
 
     def _renew(self, renewal: Callable[[Connection], bool]) -> bool:
         """Renew our lease in a transaction of its own (the renewer thread's)."""
@@ -286,34 +287,6 @@ class Scheduler:
             settled, day = day, day + timedelta(days=1)
         if settled is not None:
             runs.set_complete_through(self._engine, source_id=source_id, day=settled)
-
-
-def _state(record: runs.DayRecord) -> DayState:
-    """What the plan needs of a day's record."""
-    return DayState(
-        frozenset(record.stored),
-        frozenset(record.gaps),
-        record.failures,
-        record.last_failure,
-        problem=record.problem,
-        claimed=record.claimed,
-    )
-
-
-def _note(records: dict[date, runs.DayRecord], report: TickReport, since: int) -> None:
-    """Add what this source's part of the tick stored or recorded lost to the records read before.
-
-    Only what is now surely in the database: the watermark may lag behind another process's
-    work for a tick, never run ahead of what is stored.
-    """
-    for result in report.results[since:]:
-        record = records.setdefault(result.local_date, runs.DayRecord())
-        record.stored |= {o.group for o in result.outcomes if o.status in DONE}
-        for rebuilt in result.recovered:
-            if rebuilt.status in (Outcome.RECOVERED, Outcome.ALREADY_STORED):
-                records.setdefault(rebuilt.day, runs.DayRecord()).stored.add(RECOVERY_GROUP)
-    for _, day, groups, _reason in report.lost:
-        records.setdefault(day, runs.DayRecord()).gaps |= set(groups)
 
 
 def _open_from(source: Source, tz: ZoneInfo) -> date:

@@ -36,6 +36,7 @@ from store.vocab import Outcome, Purpose
 __all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
 
 LEASE_LOST = "our claim's lease expired and another process took the day over"
+SOURCE_CHANGED = "the source was paused, removed or given a new token meanwhile"
 
 
 def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: str) -> DayContext:
@@ -110,7 +111,7 @@ class Snapshotter:
         day = yesterday(require_aware(now), tz)
         if purpose in (Purpose.MANUAL, Purpose.CONNECT):
             refuse_when_too_late(day, tz, require_aware(now))
-        return self._take_day(source, tz, day, now=now, purpose=purpose, groups=None)
+        return self.take_loaded(source, tz, day, now=now, purpose=purpose)
 
     def take_day(
         self,
@@ -132,6 +133,12 @@ class Snapshotter:
             source, tz, day, now=now, purpose=purpose, groups=groups, renewal=renewal
         )
 
+    def _load(self, source_id: int) -> tuple[Source, ZoneInfo]:
+        with session_scope(self._engine) as session:
+            source = repository.get_source(session=session, source_id=source_id)
+            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
+            return source, parse_timezone(workspace.timezone)
+
     def take_loaded(
         self,
         source: Source,
@@ -144,28 +151,6 @@ class Snapshotter:
         renewal: Callable[[Connection], bool] | None = None,
     ) -> SnapshotResult:
         """`take_day` for a source already loaded (the scheduler loads each once per tick)."""
-        return self._take_day(
-            source, tz, day, now=now, purpose=purpose, groups=groups, renewal=renewal
-        )
-
-    def _load(self, source_id: int) -> tuple[Source, ZoneInfo]:
-        with session_scope(self._engine) as session:
-            source = repository.get_source(session=session, source_id=source_id)
-            workspace = repository.get_workspace(session=session, workspace_id=source.workspace_id)
-            return source, parse_timezone(workspace.timezone)
-
-    def _take_day(
-        self,
-        source: Source,
-        tz: ZoneInfo,
-        day: date,
-        *,
-        now: datetime,
-        purpose: str,
-        groups: Sequence[str] | None,
-        renewal: Callable[[Connection], bool] | None = None,
-    ) -> SnapshotResult:
-        """Take the wanted groups of `day` not stored yet, then record the source's health."""
         ctx = _context(source, tz, day, require_aware(now), purpose)
         wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
         token = self._cipher.decrypt(source.token_encrypted)
@@ -225,13 +210,20 @@ class Snapshotter:
                 request, keep=partial(self._keep, ctx, group)
             )
         except quota.GuardLost:
-            # A hung owner woke up after another process took the day over: calling now
-            # would spend quota on a group the new owner calls too.
-            return GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, LEASE_LOST), None, None
+            # A hung owner woke up after another process took the day over (calling now would
+            # spend quota on a group the new owner calls too), or the source changed meanwhile.
+            why = LEASE_LOST if self._unchanged(ctx.source) else SOURCE_CHANGED
+            return GroupOutcome(group.name, Outcome.NOT_ATTEMPTED, why), None, None
         stored = outcome.status == Outcome.STORED
         late = result.called_at - ctx.due_at > ON_TIME
         parsed = result.reply.parsed if result.reply is not None else None
         return outcome, parsed if stored and not late else None, result
+
+    def _unchanged(self, source: Source) -> bool:
+        """True when the source is still enabled with the token we hold."""
+        with Session(self._engine) as session:
+            fresh = session.get(Source, source.id)
+            return bool(fresh and fresh.enabled and fresh.token_encrypted == source.token_encrypted)
 
     def _keep(
         self, ctx: DayContext, group: FetchGroup, conn: Connection, result: CallResult
@@ -290,5 +282,10 @@ class Snapshotter:
         with self._engine.begin() as conn:
             # A rejected token would fail every call; no more calls until it is replaced.
             repository.set_health(
-                conn, source_id=source.id or 0, now=now, status=status, reason=reason
+                conn,
+                source_id=source.id or 0,
+                token=source.token_encrypted,
+                now=now,
+                status=status,
+                reason=reason,
             )

@@ -19,7 +19,7 @@ from reports.clarity.client import ClarityClient
 from reports.ingest import sources
 from reports.ingest.calls import GuardedCaller, Request
 from reports.ingest.scheduler import Scheduler
-from reports.ingest.snapshot import LEASE_LOST, Snapshotter
+from reports.ingest.snapshot import LEASE_LOST, SOURCE_CHANGED, Snapshotter
 from store import quota, runs
 from store.crypto import TokenCipher, generate_key
 from store.models import (
@@ -190,3 +190,22 @@ def test_a_claim_taken_over_mid_day_stops_before_the_next_call_reserves(engine, 
     assert len(fake.requests) == 2
     assert count(engine, QuotaCall) == 2  # no slot was reserved for a call not sent
     assert count(engine, SnapshotClaim, SnapshotClaim.owner == "host-b:2:y") == 1  # still theirs
+
+
+def test_a_source_removed_mid_day_gets_no_more_calls_and_stays_removed(engine, cipher, source_id):
+    fake = FakeClarity(TOKEN)
+
+    def removed(request):
+        # The tick loaded the source at its start; a user removes it while a call is out.
+        sources.remove_source(engine, source_id=source_id, purge=False, now=NOW)
+        return FakeClarity(TOKEN)(request)
+
+    fake.scripted[2] = removed
+    result = scheduler(engine, cipher, fake).tick(NOW).results[0]
+    assert [o.status for o in result.outcomes][2:] == ["not_attempted"] * 3
+    assert result.outcomes[2].message == SOURCE_CHANGED
+    assert len(fake.requests) == 2 and count(engine, QuotaCall) == 2
+    with Session(engine) as session:
+        source = session.get(Source, source_id)
+        # The run's "connected" was about the wiped token: it does not bring the source back.
+        assert (source.status, source.enabled, source.token_encrypted) == ("removed", False, "")
