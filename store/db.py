@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from store.errors import ConfigError
+from store.sqlite_writer import connection_class
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///claritybot.db"
 
@@ -35,8 +36,9 @@ def make_engine(url: str = DEFAULT_DATABASE_URL, **kwargs: Any) -> Engine:
             "postgresql://user@host:5432/dbname."
         ) from exc
     if backend == "sqlite":
-        # Writers queue for up to 30 s instead of failing at once with "database is locked".
-        connect_args = {"check_same_thread": False, "timeout": 30}
+        # Writers queue for up to 30 s instead of failing at once with "database is locked";
+        # this engine's threads queue on a lock of its own first (store/sqlite_writer.py).
+        connect_args = {"check_same_thread": False, "timeout": 30, "factory": connection_class()}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -8,11 +8,24 @@ SQLite runs the statement under its write lock.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Engine, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Update,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
@@ -23,6 +36,10 @@ from store.vocab import CallOutcome, Purpose, values
 PURPOSES: Final = values(Purpose)
 QUOTA_EXCEEDED: Final = CallOutcome.QUOTA_EXCEEDED  # recorded when Clarity itself answered 429
 _RACE_RETRIES: Final = 100
+
+
+class GuardLost(Exception):
+    """The reservation's guard (our claim's renewal) changed no row: nothing was reserved."""
 
 
 @dataclass(frozen=True)
@@ -95,34 +112,41 @@ def reserve(
     policy: QuotaPolicy,
     owner: str | None = None,
     limit: int | None = None,
+    guard: Callable[[Connection], bool] | None = None,
 ) -> Reservation | None:
     """Take the next slot of today's calls, or return None when the limit is reached.
 
     The one reservation path for every caller. `limit` lowers the purpose's highest slot (a
     manual call passes what tonight's run leaves it); it is checked in the same statement.
+    `guard` (the renewal of the claim the call is made under) runs first in the same
+    transaction; when it answers False nothing is reserved and GuardLost is raised.
     """
     day = utc_day(now)
-    fields = {
-        "project_key": project_key,
-        "utc_day": day,
-        "source_id": source_id,
-        "fetch_group": fetch_group,
-        "purpose": str(purpose),  # a plain str: a bare literal of an enum has no SQL type
-        "reserved_at": now.astimezone(UTC),
-        "owner": owner,
-    }
     highest = policy.limit_for(purpose)
-    stmt = _next_slot_insert(fields, highest if limit is None else min(limit, highest))
-    taken = _insert_racing(engine, stmt)
+    fields = {
+        "b_project_key": project_key,
+        "b_utc_day": day,
+        "b_source_id": source_id,
+        "b_fetch_group": fetch_group,
+        "b_purpose": str(purpose),
+        "b_reserved_at": now,
+        "b_owner": owner,
+        "b_limit": highest if limit is None else min(limit, highest),
+    }
+    taken = _insert_racing(engine, fields, guard)
     return None if taken is None else Reservation(taken.id, project_key, day, taken.slot)
 
 
-def _insert_racing(engine: Engine, stmt: ReturningInsert[Any]) -> Any:
+def _insert_racing(
+    engine: Engine, fields: dict[str, Any], guard: Callable[[Connection], bool] | None
+) -> Any:
     """Run the slot insert until it settles: the taken row, or None when no slot is left."""
     for _ in range(_RACE_RETRIES):
         try:
             with engine.begin() as conn:
-                return conn.execute(stmt).first()
+                if guard is not None and not guard(conn):
+                    raise GuardLost("the claim this call was to be made under is not ours")
+                return conn.execute(_next_slot_insert(), fields).first()
         except IntegrityError:
             continue  # another caller took that slot number first; look again
         except OperationalError as exc:
@@ -132,16 +156,29 @@ def _insert_racing(engine: Engine, stmt: ReturningInsert[Any]) -> Any:
     raise RuntimeError("could not reserve a quota slot: too much contention")
 
 
-def _next_slot_insert(fields: dict[str, Any], limit: int) -> ReturningInsert[Any]:
-    """INSERT `fields` at the next free slot, only under `limit` and before any 429 that day."""
+_FIELDS: Final = (
+    "project_key",
+    "utc_day",
+    "source_id",
+    "fetch_group",
+    "purpose",
+    "reserved_at",
+    "owner",
+)
+
+
+@functools.cache  # built once: a new statement per call cost more CPU than running it
+def _next_slot_insert() -> ReturningInsert[Any]:
+    """INSERT the bound fields at the next free slot, only under `limit` and before any 429."""
     qc = QuotaCall.__table__.c  # type: ignore[attr-defined]
-    today = (qc.project_key == fields["project_key"], qc.utc_day == fields["utc_day"])
+    today = (qc.project_key == bindparam("b_project_key"), qc.utc_day == bindparam("b_utc_day"))
     taken = select(func.coalesce(func.max(qc.slot), 0).label("n")).where(*today).subquery()
     blocked = exists().where(*today, qc.outcome == QUOTA_EXCEEDED)
-    candidate = select(*(literal(v) for v in fields.values()), taken.c.n + 1)
+    candidate = select(*(bindparam(f"b_{n}", type_=qc[n].type) for n in _FIELDS), taken.c.n + 1)
+    under = taken.c.n < bindparam("b_limit", type_=Integer())
     return (
         insert(QuotaCall)
-        .from_select([*fields, "slot"], candidate.where(taken.c.n < limit, ~blocked))
+        .from_select([*_FIELDS, "slot"], candidate.where(under, ~blocked))
         .returning(qc.id, qc.slot)
     )
 
@@ -157,16 +194,34 @@ def finish(
 ) -> None:
     """Record how a reserved call ended. The slot stays used whatever the outcome."""
     with engine.begin() as conn:
-        conn.execute(
-            update(QuotaCall)
-            .where(QuotaCall.id == reservation.id)  # type: ignore[arg-type]
-            .values(
-                finished_at=now.astimezone(UTC),
-                outcome=outcome,
-                status_code=status_code,
-                error=error,
-            )
-        )
+        close(conn, reservation, now=now, outcome=outcome, status_code=status_code, error=error)
+
+
+def close(
+    conn: Connection,
+    reservation: Reservation,
+    *,
+    now: datetime,
+    outcome: str,
+    status_code: int | None = None,
+    error: str | None = None,
+) -> None:
+    """`finish` inside the caller's transaction (with what the call brought back)."""
+    row = {"b_id": reservation.id, "b_finished_at": now, "b_outcome": outcome}
+    conn.execute(_close_slot(), {**row, "b_status_code": status_code, "b_error": error})
+
+
+_CLOSED: Final = ("finished_at", "outcome", "status_code", "error")
+
+
+@functools.cache
+def _close_slot() -> Update:
+    qc = QuotaCall.__table__.c  # type: ignore[attr-defined]
+    return (
+        update(QuotaCall)
+        .where(qc.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}", type_=qc[name].type) for name in _CLOSED})
+    )
 
 
 def abandon(engine: Engine, *, owner: str, now: datetime) -> int:

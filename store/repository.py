@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Connection, CursorResult, Executable, delete, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -138,13 +140,6 @@ def purge_source(*, session: Session, source_id: int) -> None:
     session.execute(delete(Source).where(col(Source.id) == source_id))
 
 
-def save_raw(*, session: Session, raw: RawResponse) -> RawResponse:
-    """Store a raw response and return it with its id."""
-    session.add(raw)
-    session.flush()
-    return raw
-
-
 def save_snapshot(
     *,
     session: Session,
@@ -152,18 +147,110 @@ def save_snapshot(
     metric_rows: list[dict[str, Any]],
     ranked_rows: list[dict[str, Any]],
 ) -> Snapshot:
-    """Store a snapshot and its rows in the caller's transaction.
+    """Store a snapshot and its rows in the caller's transaction; return it with its id.
 
     Raises IntegrityError when the (source, date, group) was stored by someone else meanwhile.
     """
+    values = snapshot.model_dump(exclude={"id"})
+    snapshot.id = insert_snapshot(session.connection(), values, metric_rows, ranked_rows)
     snapshot.row_count, snapshot.ranked_count = len(metric_rows), len(ranked_rows)
-    session.add(snapshot)
-    session.flush()
-    if metric_rows:
-        session.execute(insert(MetricRow), [{**r, "snapshot_id": snapshot.id} for r in metric_rows])
-    if ranked_rows:
-        session.execute(insert(RankedRow), [{**r, "snapshot_id": snapshot.id} for r in ranked_rows])
     return snapshot
+
+
+def insert_raw(conn: Connection, **fields: Any) -> int:
+    """Store a raw response (RawResponse's fields) in the caller's transaction; return its id."""
+    return _new_id(conn.execute(insert(RawResponse), fields))
+
+
+def insert_snapshot(
+    conn: Connection,
+    snapshot: dict[str, Any],
+    metric_rows: list[dict[str, Any]],
+    ranked_rows: list[dict[str, Any]],
+) -> int:
+    """`save_snapshot` without ORM objects: one insert per table, in the caller's transaction.
+
+    Raises IntegrityError when the (source, date, group) was stored by someone else meanwhile.
+    """
+    snapshot_id = _new_id(
+        conn.execute(insert(Snapshot), _counted(snapshot, metric_rows, ranked_rows))
+    )
+    _insert_rows(conn, snapshot_id, metric_rows, ranked_rows)
+    return snapshot_id
+
+
+def insert_snapshot_once(
+    conn: Connection,
+    snapshot: dict[str, Any],
+    metric_rows: list[dict[str, Any]],
+    ranked_rows: list[dict[str, Any]],
+) -> int | None:
+    """`insert_snapshot`, or None when the (source, date, group) was stored meanwhile by
+    someone else: then nothing is written and the transaction goes on (no savepoint needed)."""
+    values = _counted(snapshot, metric_rows, ranked_rows)
+    row = conn.execute(_insert_once(conn.dialect.name), values).first()
+    if row is None:
+        return None
+    _insert_rows(conn, row.id, metric_rows, ranked_rows)
+    return int(row.id)
+
+
+@functools.cache
+def _insert_once(dialect: str) -> Executable:
+    """INSERT a snapshot unless its (source, date, group) is there, RETURNING its id."""
+    insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    keys = ["source_id", "local_date", "fetch_group"]
+    snapshot_id = Snapshot.__table__.c.id  # type: ignore[attr-defined]
+    return insert_of(Snapshot).on_conflict_do_nothing(index_elements=keys).returning(snapshot_id)
+
+
+def _counted(
+    snapshot: dict[str, Any], metric_rows: list[dict[str, Any]], ranked_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {**snapshot, "row_count": len(metric_rows), "ranked_count": len(ranked_rows)}
+
+
+def _insert_rows(
+    conn: Connection,
+    snapshot_id: int,
+    metric_rows: list[dict[str, Any]],
+    ranked_rows: list[dict[str, Any]],
+) -> None:
+    if metric_rows:
+        conn.execute(insert(MetricRow), [{**r, "snapshot_id": snapshot_id} for r in metric_rows])
+    if ranked_rows:
+        conn.execute(insert(RankedRow), [{**r, "snapshot_id": snapshot_id} for r in ranked_rows])
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The id of the one row an INSERT made."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def set_health(
+    conn: Connection,
+    *,
+    source_id: int,
+    token: str,
+    now: datetime,
+    status: str,
+    reason: str | None,
+) -> None:
+    """Record a source's health after a run with `token` (encrypted); a rejected token disables
+    it until replaced. Nothing changes when the token was replaced or wiped meanwhile: what the
+    run found out was about the old one."""
+    conn.execute(
+        update(Source)
+        .where(col(Source.id) == source_id, col(Source.token_encrypted) == token)
+        .values(
+            status=status,
+            status_reason=reason,
+            enabled=status != SourceStatus.TOKEN_REJECTED,
+            updated_at=now,
+        )
+    )
 
 
 def touch_source(*, session: Session, source: Source, now: datetime, **changes: Any) -> None:

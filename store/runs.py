@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, delete, or_, update
+from sqlalchemy import Connection, Engine, Update, bindparam, delete, exists, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -96,16 +98,47 @@ def extend(
 ) -> bool:
     """Renew a held claim's lease; False when it is no longer ours (it expired and was taken)."""
     with engine.begin() as conn:
-        result = conn.execute(
-            update(SnapshotClaim)
-            .where(
-                col(SnapshotClaim.source_id) == source_id,
-                col(SnapshotClaim.local_date) == local_date,
-                col(SnapshotClaim.owner) == owner,
-            )
-            .values(expires_at=until)
+        return renew(conn, source_id=source_id, local_date=local_date, owner=owner, until=until)
+
+
+def renew(
+    conn: Connection,
+    *,
+    source_id: int,
+    local_date: date,
+    owner: str,
+    until: datetime,
+    token: str | None = None,
+) -> bool:
+    """`extend` in the caller's transaction (a call's reservation: the call goes only if True).
+
+    With `token` (the encrypted token the caller holds), only while the source is still enabled
+    with that token: a source paused, removed or given a new token meanwhile gets no call.
+    """
+    params = {"b_source": source_id, "b_day": local_date, "b_owner": owner, "b_until": until}
+    if token is not None:
+        params["b_token"] = token
+    return bool(conn.execute(_renewal(token is not None), params).rowcount == 1)
+
+
+@functools.cache  # built once: renewed before every Clarity call
+def _renewal(checked: bool) -> Update:
+    """The UPDATE that renews our claim: it changes one row while the claim is still ours."""
+    c = SnapshotClaim.__table__.c  # type: ignore[attr-defined]
+    stmt = (
+        update(SnapshotClaim)
+        .where(
+            c.source_id == bindparam("b_source"),
+            c.local_date == bindparam("b_day"),
+            c.owner == bindparam("b_owner"),
         )
-    return bool(result.rowcount == 1)
+        .values(expires_at=bindparam("b_until", type_=c.expires_at.type))
+    )
+    if not checked:
+        return stmt
+    s = Source.__table__.c  # type: ignore[attr-defined]
+    usable = (s.id == bindparam("b_source"), s.enabled.is_(True))
+    return stmt.where(exists().where(*usable, s.token_encrypted == bindparam("b_token")))
 
 
 def release(engine: Engine, *, source_id: int, local_date: date, owner: str) -> None:
@@ -125,6 +158,11 @@ def record_run(engine: Engine, run: RunLog) -> None:
     with Session(engine) as session:
         session.add(run)
         session.commit()
+
+
+def add_run(conn: Connection, **fields: Any) -> None:
+    """Append one attempt to the run log inside the caller's transaction (RunLog's fields)."""
+    conn.execute(insert(RunLog), fields)
 
 
 def record_gap(
@@ -165,7 +203,12 @@ def day_records(engine: Engine, *, source_id: int, since: date) -> dict[date, Da
         ):
             records.setdefault(day, DayRecord()).gaps.add(group)
         runs = session.exec(
-            select(RunLog)
+            select(
+                col(RunLog.local_date),
+                col(RunLog.outcome),
+                col(RunLog.started_at),
+                col(RunLog.error),
+            )
             .where(RunLog.source_id == source_id, RunLog.local_date >= since)
             .order_by(col(RunLog.started_at), col(RunLog.id))
         ).all()
@@ -176,20 +219,20 @@ def day_records(engine: Engine, *, source_id: int, since: date) -> dict[date, Da
         ).all()
     for day in claimed:
         records.setdefault(day, DayRecord()).claimed = True
-    for run in runs:
-        _count_run(records.setdefault(run.local_date, DayRecord()), run)
+    for day, outcome, started_at, error in runs:
+        _count_run(records.setdefault(day, DayRecord()), outcome, started_at, error)
     return records
 
 
-def _count_run(record: DayRecord, run: RunLog) -> None:
+def _count_run(record: DayRecord, outcome: str, started_at: datetime, error: str | None) -> None:
     """Fold one run into its day: failures in a row, and the last problem met."""
-    if run.outcome == Outcome.FAILED:
+    if outcome == Outcome.FAILED:
         record.failures += 1
-        record.last_failure = run.started_at
-        record.problem = (run.error or "").strip()[:200] or None
-    elif run.outcome == Outcome.QUOTA_EXHAUSTED:
+        record.last_failure = started_at
+        record.problem = (error or "").strip()[:200] or None
+    elif outcome == Outcome.QUOTA_EXHAUSTED:
         record.problem = QUOTA_429
-    elif run.outcome == Outcome.STORED:
+    elif outcome == Outcome.STORED:
         record.failures, record.last_failure, record.problem = 0, None, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,9 +22,13 @@ class Dimension:
     row_keys: tuple[str, ...]  # normalised keys rows may carry it under ("url" matches "Url")
 
 
+_NOT_KEY: Final = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=1024)  # every row repeats its block's few keys; bounded for junk
 def norm_key(name: str) -> str:
     """Lower-case a key and keep letters and digits only, so `Url`, `URL` and `u-r-l` match."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    return _NOT_KEY.sub("", name.lower())
 
 
 # "Country/Region" is the documented name, but every real integration found sends "Country"

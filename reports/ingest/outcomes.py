@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from reports.errors import ClarityQuotaExceeded, rejects_token
+from reports.ingest.due import RECOVERY_GROUP, DayState
 from reports.ingest.recovery import Rebuilt
+from store import runs
 from store.vocab import Outcome, SourceStatus
 
 # A group that ended so may be retried later; the next group is not attempted this run.
@@ -96,3 +98,31 @@ def merge_parts(now: datetime, parts: list[tuple[int, TickReport]]) -> TickRepor
         report.lost.extend(part.lost)
         report.skipped.extend(part.skipped)
     return report
+
+
+def day_state(record: runs.DayRecord) -> DayState:
+    """What the plan needs of a day's record."""
+    return DayState(
+        frozenset(record.stored),
+        frozenset(record.gaps),
+        record.failures,
+        record.last_failure,
+        problem=record.problem,
+        claimed=record.claimed,
+    )
+
+
+def note_done(records: dict[date, runs.DayRecord], report: TickReport, since: int) -> None:
+    """Add what this source's part of the tick stored or recorded lost to the records read before.
+
+    Only what is now surely in the database: the watermark may lag behind another process's
+    work for a tick, never run ahead of what is stored.
+    """
+    for result in report.results[since:]:
+        record = records.setdefault(result.local_date, runs.DayRecord())
+        record.stored |= {o.group for o in result.outcomes if o.status in DONE}
+        for rebuilt in result.recovered:
+            if rebuilt.status in (Outcome.RECOVERED, Outcome.ALREADY_STORED):
+                records.setdefault(rebuilt.day, runs.DayRecord()).stored.add(RECOVERY_GROUP)
+    for _, day, groups, _reason in report.lost:
+        records.setdefault(day, runs.DayRecord()).gaps |= set(groups)

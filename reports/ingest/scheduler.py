@@ -17,12 +17,12 @@ from functools import partial
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from reports.ingest.due import LATE_LIMIT, DayState, Lose, Take, plan_days, spread
-from reports.ingest.outcomes import SnapshotResult, TickReport, merge_parts
+from reports.ingest.due import LATE_LIMIT, Lose, Take, plan_days, spread
+from reports.ingest.outcomes import SnapshotResult, TickReport, day_state, merge_parts, note_done
 from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
 from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
@@ -135,34 +135,27 @@ class Scheduler:
         if now < due_at(open_from, tz) + spread(source_id):
             return  # the common case: nothing due, no query spent
         records = runs.day_records(self._engine, source_id=source_id, since=open_from)
-        states = {
-            day: DayState(
-                frozenset(r.stored),
-                frozenset(r.gaps),
-                r.failures,
-                r.last_failure,
-                problem=r.problem,
-                claimed=r.claimed,
-            )
-            for day, r in records.items()
-        }
         actions = plan_days(
             now=now,
             tz=tz,
             open_from=open_from,
-            days=states,
+            days={day: day_state(r) for day, r in records.items()},
             groups=self._groups,
             offset=spread(source_id),
             late_limit=self._late_limit,
         )
+        done = len(report.results)
         for action in actions:
             if isinstance(action, Lose):
                 self._lose(source, action, now, report)
-            elif not self._take(source, action, now, report):
+            elif not self._take(source, tz, action, now, report):
                 break  # quota spent or source disabled: later days wait for the next tick
-        self._settle(source_id, open_from, local_date(now, tz), tz)
+        note_done(records, report, done)
+        self._settle(source_id, open_from, local_date(now, tz), tz, records)
 
-    def _take(self, source: Source, action: Take, now: datetime, report: TickReport) -> bool:
+    def _take(
+        self, source: Source, tz: ZoneInfo, action: Take, now: datetime, report: TickReport
+    ) -> bool:
         """Take one due day under our claim; False when later days must wait for the next tick."""
         source_id = source.id or 0
         usage = quota.usage(
@@ -175,7 +168,7 @@ class Scheduler:
             report.skipped.append((source_id, f"{action.day} claimed by another process"))
             return True
         try:
-            result = self._take_claimed(source_id, action, now)
+            result = self._take_claimed(source, tz, action, now)
         finally:
             runs.release(
                 self._engine, source_id=source_id, local_date=action.day, owner=self._owner
@@ -204,26 +197,44 @@ class Scheduler:
             quota.abandon(self._engine, owner=previous, now=now)
         return True
 
-    def _take_claimed(self, source_id: int, action: Take, now: datetime) -> SnapshotResult:
-        """Take the day we hold, renewing our lease while it runs."""
+    def _take_claimed(
+        self, source: Source, tz: ZoneInfo, action: Take, now: datetime
+    ) -> SnapshotResult:
+        """Take the day we hold, renewing our lease while it runs and in each call's reservation."""
         clock = self._clock or elapsed_clock(now)
-        renew = partial(self._renew, source_id, action.day, clock)
-        with Renewer(renew, self._renew_every):
-            return self._snapshotter.take_day(
-                source_id,
+        lease = partial(self._renew_in, source.id or 0, action.day, clock)
+        # Before each call, also checked: the source loaded at the tick's start is still enabled
+        # with the token we hold (not paused, removed or given a new token meanwhile).
+        renewal = partial(lease, token=source.token_encrypted)
+        with Renewer(partial(self._renew, lease), self._renew_every):
+            return self._snapshotter.take_loaded(
+                source,
+                tz,
                 action.day,
                 now=now,
                 groups=action.groups,
                 purpose=Purpose.SCHEDULED,
-                still_ours=renew,  # renewed before each call, which stops once it was taken
+                renewal=renewal,  # a call stops once the day was taken over
             )
 
-    def _renew(self, source_id: int, day: date, clock: Callable[[], datetime]) -> bool:
+    def _renew_in(
+        self,
+        source_id: int,
+        day: date,
+        clock: Callable[[], datetime],
+        conn: Connection,
+        token: str | None = None,
+    ) -> bool:
         """Push our lease on (source, day) out by one lease from now; False once it is not ours."""
         until = clock() + self._claim_timeout
-        return runs.extend(
-            self._engine, source_id=source_id, local_date=day, owner=self._owner, until=until
+        return runs.renew(
+            conn, source_id=source_id, local_date=day, owner=self._owner, until=until, token=token
         )
+
+    def _renew(self, renewal: Callable[[Connection], bool]) -> bool:
+        """Renew our lease in a transaction of its own (the renewer thread's)."""
+        with self._engine.begin() as conn:
+            return renewal(conn)
 
     def _lose(self, source: Source, action: Lose, now: datetime, report: TickReport) -> None:
         source_id = source.id or 0
@@ -258,9 +269,15 @@ class Scheduler:
         report.lost.append((source_id, action.day, tuple(recorded), action.reason))
         self._notifier.day_lost(source_id, source.label, action.day, tuple(recorded), action.reason)
 
-    def _settle(self, source_id: int, open_from: date, today: date, tz: ZoneInfo) -> None:
+    def _settle(
+        self,
+        source_id: int,
+        open_from: date,
+        today: date,
+        tz: ZoneInfo,
+        records: dict[date, runs.DayRecord],
+    ) -> None:
         """Advance the watermark over days whose every group is stored or lost."""
-        records = runs.day_records(self._engine, source_id=source_id, since=open_from)
         settled, day = None, open_from
         while day < today:
             record = records.get(day, runs.DayRecord())

@@ -2,22 +2,30 @@
 
 Not part of the test suite. Run:
     python3 tests/bench/bench_fanout.py --sources 1000 --latency-ms 150 [--postgres URL]
+    python3 tests/bench/bench_fanout.py --sources 1000 --workers 2 --database postgresql://…
 Projects are added with `claritybot sources import`; each has a daily Slack chart at 00:01 UTC
 posted to a loopback Slack imitation; the Clarity sandbox answers each call after the latency.
 One `tick` runs a minute after midnight UTC. Prints
-    fanout: sources=<n> wall_s=<s> calls=<n> peak_rss_mb=<mb> charts=<n>
-and with --postgres the same with 1 and 2 processes ticking at once on PostgreSQL, and the
-speed-up of 2 over 1. BENCH_PY_ARGS="-m cProfile -o FILE" profiles the processes;
-BENCH_STDERR=1 shows their logs.
+    fanout: sources=<n> wall_s=<s> calls=<n> peak_rss_mb=<mb> charts=<n> workers=<n> cpu_s=<s>
+        calls_s=<s> bench_cpu_s=<s>
+(cpu_s: the ticking processes' CPU; calls_s: until the last Clarity call was answered;
+bench_cpu_s: this process's CPU meanwhile, i.e. the sandbox's and the Slack imitation's).
+With --postgres the same with 1 and 2 processes ticking at once on PostgreSQL, and the
+speed-up of 2 over 1. --database runs on that server only (dropping and making again its
+database `bench_fanout`; `sqlite` for a temporary file) with --workers processes, after a
+1-process run when there are more, and prints the speed-up. BENCH_PY_ARGS="-m cProfile -o
+FILE" profiles the processes; BENCH_STDERR=1 shows their logs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,6 +103,19 @@ def prepare(env: dict[str, str], sandbox: ClaritySandbox, n: int, folder: Path) 
     engine.dispose()
 
 
+def when_calls(sandbox: ClaritySandbox, expected: int, started: float) -> list[float]:
+    """Note (in the returned list) the seconds until the sandbox has answered `expected` calls."""
+    seen = [float("nan")]
+
+    def watch() -> None:
+        while len(sandbox.calls) < expected:
+            time.sleep(0.05)
+        seen[0] = time.perf_counter() - started
+
+    threading.Thread(target=watch, daemon=True).start()
+    return seen
+
+
 def run(args: argparse.Namespace, database_url: str, workers: int, label: str) -> float:
     """Prepare a database, tick once with `workers` processes; print and return the wall time."""
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
@@ -120,14 +141,19 @@ def run(args: argparse.Namespace, database_url: str, workers: int, label: str) -
         }  # noqa: E501
         prepare(env, sandbox, args.sources, Path(tmp))
         started = time.perf_counter()
+        bench_cpu = resource.getrusage(resource.RUSAGE_SELF)
         CPU_S.clear()
+        calls_s = when_calls(sandbox, args.sources * 5, started)
         procs = [cli(env, "tick", "--now", now.isoformat()) for _ in range(workers)]
         rss = max(wait_rss(p) for p in procs)
         wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        bench_cpu_s = after.ru_utime + after.ru_stime - bench_cpu.ru_utime - bench_cpu.ru_stime
         charts = len(slack.called("files.completeUploadExternal"))
         print(
             f"{label}: sources={args.sources} wall_s={wall:.1f} calls={len(sandbox.calls)} "
-            f"peak_rss_mb={rss:.0f} charts={charts} workers={workers} cpu_s={sum(CPU_S):.1f}"
+            f"peak_rss_mb={rss:.0f} charts={charts} workers={workers} cpu_s={sum(CPU_S):.1f} "
+            f"calls_s={calls_s[0]:.1f} bench_cpu_s={bench_cpu_s:.1f}"
         )  # noqa: E501
     slack.stop()
     return wall
@@ -141,13 +167,31 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--postgres", help="also run 1 and 2 ticking processes on this server")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--database", help="postgresql://… (or sqlite): run on this one only")
+    parser.add_argument("--workers", type=int, default=1, help="ticking processes (--database)")
     args = parser.parse_args()
+    if args.database:
+        compare(args, args.database, args.workers)
+        return
     if not args.skip_sqlite:
         run(args, "", 1, "fanout")
     if args.postgres:
-        one = run(args, fresh_postgres(args.postgres, "bench_fanout"), 1, "fanout-pg")
-        two = run(args, fresh_postgres(args.postgres, "bench_fanout"), 2, "fanout-pg")
-        print(f"fanout-pg: speedup={one / two:.2f} (2 processes over 1)")
+        compare(args, args.postgres, 2)
+
+
+def compare(args: argparse.Namespace, url: str, workers: int) -> None:
+    """Tick with 1 process, then (when more) with `workers` at once; print the speed-up."""
+    label = "fanout-pg" if url.startswith("postgres") else "fanout"
+    one = run(args, fresh_database(url), 1, label)
+    if workers > 1:
+        many = run(args, fresh_database(url), workers, label)
+        print(f"{label}: speedup={one / many:.2f} ({workers} processes over 1)")
+
+
+def fresh_database(url: str) -> str:
+    """A new empty `bench_fanout` database on a PostgreSQL server; "" (a temporary SQLite file)
+    for anything else."""
+    return fresh_postgres(url, "bench_fanout") if url.startswith("postgres") else ""
 
 
 if __name__ == "__main__":

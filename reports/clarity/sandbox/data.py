@@ -59,7 +59,10 @@ def _draw_count(rng: random.Random, mean: float) -> int:
     return max(0, round(rng.gauss(mean, math.sqrt(mean)))) if mean > 0 else 0
 
 
-@lru_cache(maxsize=240)  # 10 days of hours; a big-profile hour holds ~0.5 MB
+# Two workers snapshotting 16 projects each (CLARITY_CONCURRENCY) touch 25 hours a project just
+# after midnight: at 240 they evicted each other and every call rebuilt its hours (20 ms of CPU,
+# not 5). A demo hour holds ~42 KB (2048: ~86 MB at most), a big-profile hour ~0.5 MB.
+@lru_cache(maxsize=2048)
 def hour_visits(profile: SiteProfile, project: str, seed: int, hour: int) -> Hour:
     """Return the fixed visits of one UTC hour (hours since the epoch)."""
     # A str seed goes through SHA-512 inside random: stable across processes, unlike hash().
