@@ -17,10 +17,9 @@ from reports.history.query import (
     Breakdown,
     BreakdownRow,
     combine,
-    read_place,
-    read_totals,
     window,
 )
+from reports.history.reads import read_place, read_totals
 from reports.timezones import parse_timezone, yesterday
 from reports.urls import url_path
 from store.models import MetricRow, RankedRow
