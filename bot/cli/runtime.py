@@ -236,7 +236,7 @@ class Runtime:
     def pooled_charts(self) -> ChartMaker:
         """For `serve`: charts drawn in worker processes, so drawing never delays an ack."""
         from reports.render.charts import ChartMaker
-        from reports.render.charts.pool import RenderPool
+        from reports.render.pool import RenderPool
 
         return ChartMaker(RenderPool())
 

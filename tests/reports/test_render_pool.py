@@ -15,7 +15,7 @@ import pytest
 from reports.history.catalogue import get_metric
 from reports.history.query import Breakdown, BreakdownRow, Point, Series
 from reports.render.charts import ChartMaker
-from reports.render.charts.pool import RenderPool
+from reports.render.pool import RenderPool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +79,7 @@ SERVER = """
 import os, sys
 from datetime import date, timedelta
 from reports.render.charts import ChartMaker
-from reports.render.charts.pool import RenderPool
+from reports.render.pool import RenderPool
 from tests.reports.test_render_pool import a_series
 if __name__ == "__main__":
     ChartMaker(RenderPool(1)).draw("line", a_series())

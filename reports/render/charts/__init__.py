@@ -13,7 +13,7 @@ from reports.render.charts.line import LineRenderer
 from reports.render.charts.style import Chart
 
 if TYPE_CHECKING:
-    from reports.render.charts.pool import RenderPool
+    from reports.render.pool import RenderPool
 
 __all__ = ["DIGEST_METRICS", "LEAD_DAYS", "Chart", "ChartMaker", "chart_days"]
 
@@ -73,8 +73,16 @@ class ChartMaker:
         """Render values with the `kind` renderer (see RENDERERS), here or in the pool."""
         if self._pool is not None:
             return self._pool.draw(kind, data, **options)
-        renderer = self._renderers.get(kind) or self._renderers.setdefault(kind, RENDERERS[kind]())
-        return renderer.render(data, **options)
+        return self._renderer(kind).render(data, **options)
+
+    def prepare(self, *kinds: str) -> None:
+        """Build these renderers (and their figures) now, not on their first chart."""
+        for kind in kinds:
+            self._renderer(kind)
+
+    def _renderer(self, kind: str) -> Renderer:
+        found = self._renderers.get(kind)
+        return found or self._renderers.setdefault(kind, RENDERERS[kind]())
 
     def close(self) -> None:
         """Stop the pool's workers, if any."""

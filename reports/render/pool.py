@@ -6,6 +6,10 @@ CPU that holds the GIL, so in the same process each ack queued behind it: `statu
 are read in the server and drawn in worker processes, which run at a lower CPU priority so a
 busy machine serves the acks first. Each worker keeps one ChartMaker, so its figures are
 built once; the PNG bytes are the same as drawn in-process.
+
+This module sits outside `reports.render.charts` and imports nothing heavy at the top: a new
+worker imports it before it can lower its priority, and matplotlib and the database layer
+then load at that lower priority.
 """
 
 from __future__ import annotations
@@ -67,6 +71,10 @@ class RenderPool:
                     initializer=_start_worker,
                     initargs=(os.getpid(), self._nice),
                 )
+                # Every worker now: one started on demand in a burst of commands would take
+                # its second of start-up CPU just when the acks need it.
+                for _ in range(self._processes):
+                    self._executor.submit(_ready)
             return self._executor
 
     def _discard(self, broken: ProcessPoolExecutor) -> None:
@@ -77,11 +85,21 @@ class RenderPool:
 
 
 def _start_worker(parent: int, nice: int) -> None:
-    """In a new worker: lower priority, leave Ctrl-C to the server, exit when it is gone."""
+    """In a new worker: lower priority, leave Ctrl-C to the server, exit when it is gone,
+    then build the figures (matplotlib loads here, at the lower priority)."""
+    global _maker
     with contextlib.suppress(OSError):
         os.nice(nice)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    from reports.render.charts import ChartMaker
+
+    _maker = ChartMaker()
+    _maker.prepare("line", "bar")
+
+
+def _ready() -> None:
+    """A task that only makes the pool start a worker."""
 
 
 def _exit_with(parent: int) -> None:
@@ -93,10 +111,7 @@ def _exit_with(parent: int) -> None:
 
 
 def _draw(kind: str, data: Any, options: dict[str, Any]) -> Chart:
-    """In a worker: draw with this process's ChartMaker."""
-    global _maker
+    """In a worker: draw with this process's ChartMaker (built when the worker started)."""
     if _maker is None:
-        from reports.render.charts import ChartMaker
-
-        _maker = ChartMaker()
+        raise RuntimeError("a render worker draws only after its start-up")
     return _maker.draw(kind, data, **options)
