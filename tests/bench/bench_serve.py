@@ -111,6 +111,7 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}/slack/events"
             for text in args.text or MODES:
                 bench_mode(url, f"{slack}/respond/1", text, args, counts, server.pid)
+            print(f"peak RSS: {rss_mb(server.pid)}")
             if args.idle_s > 0:
                 pct = idle_cpu_pct(server.pid, args.idle_s)
                 print(f"serve idle: idle_cpu_pct={pct:.2f} (over {args.idle_s:.0f} s)")
@@ -240,6 +241,19 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def rss_mb(pid: int) -> str:
+    """Peak resident memory of `serve` and of each of its descendants (MB)."""
+    sizes = []
+    for one in [pid, *children(pid)]:
+        try:
+            status = Path(f"/proc/{one}/status").read_text()
+        except OSError:
+            continue
+        peaks = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")]
+        sizes.append(f"{int(peaks[0]) / 1024:.0f}" if peaks else "?")
+    return f"serve {sizes[0]} MB, its child processes " + " / ".join(sizes[1:]) + " MB"
 
 
 def children(pid: int) -> list[int]:

@@ -68,4 +68,3 @@ def test_serve_draws_its_charts_in_worker_processes_and_close_stops_them(runtime
     assert services.charts is runtime.pooled_charts is not runtime.charts
     assert runtime.slack_services().charts is runtime.charts  # the other commands: in-process
     runtime.close()  # never drew: nothing to stop, and no error
-
