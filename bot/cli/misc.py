@@ -56,7 +56,7 @@ def serve_command(_args: argparse.Namespace, rt: Runtime) -> int:
     from bot.slack.unsubscribe import Unsubscribe
 
     slack = rt.settings.slack.for_serving()
-    services = rt.slack_services()
+    services = rt.slack_services(pooled=True)  # charts drawn where acks never wait
     # One workspace shares the CLI's projects: `sources add` shows in `/clarity status`.
     services.single_workspace = not slack.multi_workspace
     # Email digests' one-click unsubscribe links land here (HTTP mode).

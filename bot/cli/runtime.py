@@ -250,8 +250,17 @@ class Runtime:
 
         return SlackNotifier(engine=self.engine, clients=self.slack_clients)
 
-    def slack_services(self) -> SlackServices:
-        """What the Slack app's listeners need, from this runtime's clients."""
+    @cached_property
+    def pooled_charts(self) -> ChartMaker:
+        """For `serve`: charts drawn in worker processes, so drawing never delays an ack."""
+        from reports.render.charts import ChartMaker
+        from reports.render.pool import RenderPool
+
+        return ChartMaker(RenderPool())
+
+    def slack_services(self, *, pooled: bool = False) -> SlackServices:
+        """What the Slack app's listeners need, from this runtime's clients (`pooled`: with
+        charts drawn in worker processes)."""
         from bot.slack.services import SlackServices
 
         return SlackServices(
@@ -260,12 +269,15 @@ class Runtime:
             clarity=self.clarity,
             clock=self.clock,
             policy=self.settings.quota,
-            charts=self.charts,
+            charts=self.pooled_charts if pooled else self.charts,
             dispatcher=self.dispatcher(),  # `chart digest` and "Send a test" go through it
         )
 
     def close(self) -> None:
-        """Release connections."""
+        """Release connections and stop render workers."""
+        charts = self.__dict__.get("pooled_charts")
+        if charts is not None:
+            charts.close()
         for name in ("http", "openai"):
             client = self.__dict__.get(name)
             if client is not None:

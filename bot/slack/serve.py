@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import threading
@@ -187,6 +188,7 @@ def serve_http(
     """Serve until interrupted, saying once where (one plain line, not a log record)."""
     server = make_server(app, host=host, port=port, unsubscribe=unsubscribe)
     announce(f"listening on http://{host}:{server.effective_port} (HTTP mode)")
+    settle()
     server.run()
 
 
@@ -197,4 +199,14 @@ def serve_socket_mode(app: App, app_token: str, announce: Callable[[str], None] 
     # connect() then wait, rather than start(): start() prints Bolt's own banner.
     SocketModeHandler(app, app_token).connect()  # type: ignore[no-untyped-call]
     announce("connected (Socket Mode)")
+    settle()
     threading.Event().wait()
+
+
+def settle() -> None:
+    """Exempt what is loaded by now (modules, the app) from the garbage collector's full passes.
+
+    They live as long as the process, yet a full pass walked all of them while holding the
+    interpreter lock: ~120,000 objects, a 100 ms pause for every request in flight.
+    """
+    gc.freeze()

@@ -20,10 +20,9 @@ from reports.history.query import (
     Series,
     combine,
     day_hours,
-    read_place,
-    read_totals,
     window,
 )
+from reports.history.reads import read_place, read_totals
 from reports.timezones import parse_timezone, yesterday
 from reports.urls import url_path
 from store.models import MetricRow, RankedRow

@@ -23,10 +23,9 @@ from reports.history.query import (
     Series,
     build_aggregate,
     build_series,
-    read_place,
-    read_totals,
     window,
 )
+from reports.history.reads import read_place, read_totals
 from reports.timezones import parse_timezone, yesterday
 from store.models import Snapshot
 

@@ -10,19 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
 from reports.errors import UsageError
 from reports.history.catalogue import Metric
+from reports.history.reads import metric_columns, read_place, read_totals
 from reports.timezones import day_start, parse_timezone, yesterday
-from store import repository
-from store.models import MetricRow, Snapshot, Source, Workspace
-
-TOTALS_GROUP = "overall"  # slices do not add up: totals only ever come from this group
 
 
 @dataclass(frozen=True)
@@ -165,51 +161,6 @@ def combine(metric: Metric, rows: Sequence[Any]) -> float | None:
     return 100.0 * sum(n for n, _ in known) / denominator if denominator else None
 
 
-# The columns of a stored row that are not metrics: left out of what a History holds.
-_NOT_METRICS: Final = frozenset(
-    {"snapshot_id", "source_id", "fetch_group", "dimension_hash", "url_raw"}
-    | {"url", "device", "country", "browser", "os", "source", "medium", "campaign", "channel"}
-)
-TOTALS_COLUMNS: Final[tuple[Any, ...]] = tuple(
-    getattr(MetricRow, name) for name in MetricRow.model_fields if name not in _NOT_METRICS
-)
-
-
-def read_place(session: Session, source_id: int) -> tuple[str, str, str | None]:
-    """Return a source's label, its workspace's IANA timezone and its Clarity project id, in one
-    query."""
-    query = (
-        select(Source.label, Workspace.timezone, Source.clarity_project_id)
-        .join(Workspace, col(Workspace.id) == col(Source.workspace_id))
-        .where(Source.id == source_id)
-    )
-    found = session.exec(query).first()
-    if found is not None:
-        return found[0], found[1], found[2]
-    # Not found: the usual lookups raise the usual messages.
-    source = repository.get_source(session=session, source_id=source_id)
-    zone = repository.get_workspace(session=session, workspace_id=source.workspace_id)
-    return source.label, zone.timezone, source.clarity_project_id
-
-
-def read_totals(session: Session, source_id: int, start: date, end: date) -> dict[date, Any]:
-    """Return the no-dimension row of each stored day in start..end, with its snapshot's
-    late and estimated flags (one query; rows are read-only tuples with named columns)."""
-    query = (
-        select(col(Snapshot.late), col(Snapshot.estimated), *TOTALS_COLUMNS)
-        .join(Snapshot, col(Snapshot.id) == col(MetricRow.snapshot_id))
-        .where(
-            MetricRow.source_id == source_id,
-            MetricRow.fetch_group == TOTALS_GROUP,
-            MetricRow.local_date >= start,
-            MetricRow.local_date <= end,
-        )
-        .order_by(col(MetricRow.local_date))
-    )
-    rows: list[Any] = list(session.exec(query).all())
-    return {row.local_date: row for row in rows}
-
-
 def window(end: date, days: int) -> tuple[date, date]:
     """Return the first and last day of the `days` days ending `end`."""
     if days < 1:
@@ -265,11 +216,11 @@ def build_aggregate(metric: Metric, rows: Iterable[Any], start: date, end: date)
 
 def series(engine: Engine, *, source_id: int, metric: Metric, days: int, now: datetime) -> Series:
     """Return one value per local day for the `days` days ending yesterday (one metric on its
-    own; a report or an alert reads a History with `load` instead)."""
-    with Session(engine) as session:
-        timezone = read_place(session, source_id)[1]
+    own, reading only its columns; a report or an alert reads a History with `load` instead)."""
+    with engine.connect() as conn:
+        timezone = read_place(conn, source_id)[1]
         start, end = window(yesterday(now, parse_timezone(timezone)), days)
-        stored = read_totals(session, source_id, start, end)
+        stored = read_totals(conn, source_id, start, end, metric_columns(metric))
     return build_series(metric, source_id, timezone, stored, start, days)
 
 
@@ -277,6 +228,6 @@ def aggregate(
     engine: Engine, *, source_id: int, metric: Metric, start: date, end: date
 ) -> Aggregate:
     """Return a metric over the days start..end (None when no day has data)."""
-    with Session(engine) as session:
-        stored = read_totals(session, source_id, start, end)
+    with engine.connect() as conn:
+        stored = read_totals(conn, source_id, start, end, metric_columns(metric))
     return build_aggregate(metric, stored.values(), start, end)

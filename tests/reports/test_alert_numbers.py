@@ -95,7 +95,7 @@ def test_slack_post_email_and_chart_say_the_same_number(
     evaluator = AlertEvaluator(engine=engine, senders={"slack": sender}, charts=charts)
     assert evaluator.tick(NOW) == {"fired": 1}
     # The chart's big figure, as drawn on the figure the alert's PNG was made from.
-    assert charts._line.value.get_text() == expected
+    assert charts._renderer("line").value.get_text() == expected
     # The post the loopback Slack received ...
     (message,) = fake_slack.called("chat.postMessage")
     blocks = message.params["blocks"]
