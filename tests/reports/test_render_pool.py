@@ -42,10 +42,11 @@ def spawned_workers(pid: int) -> set[int]:
     """The spawned worker processes under `pid` (not multiprocessing's resource tracker)."""
     found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for kid in (task / "children").read_text().split():
-            cmdline = Path(f"/proc/{kid}/cmdline").read_bytes()
-            if b"spawn_main" in cmdline:
-                found.add(int(kid))
+        try:  # a thread may end between the listing and this read
+            kids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        found |= {int(kid) for kid in kids if b"spawn_main" in _cmdline(int(kid))}
     return found
 
 
