@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.alert_buttons import ACTIONS, EDIT, MUTE, REMOVE, UNMUTE, alert_buttons
 from bot.slack.alert_form import EDIT_VIEW, edit_view, form_problem, read_form
 from bot.slack.calls import Reply, safely
-from bot.slack.forms import reply_with, workspace_of
+from bot.slack.forms import ack_problem, reply_with, workspace_of
 from bot.slack.services import SlackServices
 from bot.slack.text import escape, local_time
 from reports.alerts import rules as alerts
@@ -207,11 +207,7 @@ def register_edit_form(app: App, services: SlackServices) -> None:
     """Wire the edit form: checked in the ack (the form shows what is wrong), saved lazily."""
 
     def ack_form(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-        problem = form_problem(view, _condition(services, view, context))
-        if problem is None:
-            ack()
-        else:
-            ack(response_action="errors", errors={problem[0]: problem[1][:150]})
+        ack_problem(ack, form_problem(view, _condition(services, view, context)))
 
     def work_form(
         view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext

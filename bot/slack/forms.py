@@ -147,15 +147,19 @@ def form_problem(view: dict[str, Any], user: str, email_ready: bool) -> tuple[st
     return None
 
 
+def ack_problem(ack: Ack, problem: tuple[str, str] | None) -> None:
+    """Close the form, or keep it open with the problem under its field (Slack takes 150)."""
+    if problem is None:
+        ack()
+    else:
+        ack(response_action="errors", errors={problem[0]: problem[1][:150]})
+
+
 def register_subscribe_form(app: App, services: SlackServices) -> None:
     """Wire the subscribe form (checked in the ack) and the Stop buttons of the list."""
 
     def ack_form(ack: Ack, view: dict[str, Any], body: dict[str, Any]) -> None:
-        problem = form_problem(view, body["user"]["id"], scheduled.email_ready(services))
-        if problem is None:
-            ack()
-        else:
-            ack(response_action="errors", errors={problem[0]: problem[1][:150]})
+        ack_problem(ack, form_problem(view, body["user"]["id"], scheduled.email_ready(services)))
 
     def work_form(
         view: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
