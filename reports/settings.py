@@ -22,6 +22,7 @@ DEFAULT_MODEL: Final = "gpt-4o-mini"
 DEFAULT_AI_TIMEOUT: Final = 10.0  # seconds for one AI summary; the template waits for nothing
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
 DEFAULT_CONCURRENCY: Final = 16  # projects snapshotted at once; the work waits on the network
+DEFAULT_DELIVERY_CONCURRENCY: Final = 4  # reports built and sent at once: drawing is CPU, so few
 
 # name → (default, meaning); the README's configuration table is checked against these in tests.
 ENV_VARS: Final = {
@@ -33,6 +34,10 @@ ENV_VARS: Final = {
     "CLARITY_MANUAL_RESERVE": ("2", "calls of that cap kept for manual snapshots and refreshes"),
     "CLARITYBOT_LEASE_SECONDS": ("600", "lease on a claimed day or report, renewed while it runs"),
     "CLARITY_CONCURRENCY": (str(DEFAULT_CONCURRENCY), "projects a tick snapshots at once (1-64)"),
+    "DELIVERY_CONCURRENCY": (
+        str(DEFAULT_DELIVERY_CONCURRENCY),
+        "reports one `tick`/`worker` builds and sends at once (1-64)",
+    ),
     "LOG_LEVEL": ("WARNING", "logging level"),
     "SMTP_URL": ("", "smtp://host:587 (STARTTLS when offered) or smtps://host:465 for email"),
     "SMTP_USERNAME": ("", "SMTP user (or in SMTP_URL)"),
@@ -140,6 +145,7 @@ class Settings:
     public_url: str = ""  # where `serve` answers unsubscribe links; "" for none
     lease: timedelta = DEFAULT_LEASE  # claims not renewed for this long are taken over
     concurrency: int = DEFAULT_CONCURRENCY  # projects one tick snapshots at once
+    delivery_concurrency: int = DEFAULT_DELIVERY_CONCURRENCY  # reports one tick sends at once
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -157,7 +163,8 @@ class Settings:
             slack=_slack(env),
             public_url=env.get("PUBLIC_URL"),
             lease=_lease(environ),
-            concurrency=_concurrency(env),
+            concurrency=_concurrency(env, "CLARITY_CONCURRENCY"),
+            delivery_concurrency=_concurrency(env, "DELIVERY_CONCURRENCY"),
         )
 
 
@@ -186,10 +193,10 @@ class _Env:
         return self.environ.get(name, "")
 
 
-def _concurrency(env: _Env) -> int:
-    value = _int(env.get("CLARITY_CONCURRENCY"), "CLARITY_CONCURRENCY")
+def _concurrency(env: _Env, name: str) -> int:
+    value = _int(env.get(name), name)
     if not 1 <= value <= 64:
-        raise ConfigError(f"CLARITY_CONCURRENCY must be between 1 and 64, not {value}.")
+        raise ConfigError(f"{name} must be between 1 and 64, not {value}.")
     return value
 
 

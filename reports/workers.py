@@ -13,14 +13,16 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Final
+from typing import Final, TypeVar
 
 log = logging.getLogger(__name__)
 
 LEASE_ENV: Final = "CLARITYBOT_LEASE_SECONDS"
+T = TypeVar("T")
 DEFAULT_LEASE: Final = timedelta(minutes=10)  # longer than a day's calls at their timeout
 
 
@@ -84,3 +86,19 @@ class Renewer:
                 self._renew()
             except Exception as exc:  # the database may be away: the next renewal tries again
                 log.warning("could not renew a lease: %s", type(exc).__name__)
+
+
+def run_all(jobs: Sequence[Callable[[], T]], at_once: int, name: str) -> list[T]:
+    """Each job's result, in order, with up to `at_once` running on threads.
+
+    The first error is raised once the jobs already running have ended; the rest never start.
+    """
+    if at_once <= 1 or len(jobs) <= 1:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(min(at_once, len(jobs)), thread_name_prefix=name) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise

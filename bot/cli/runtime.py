@@ -85,7 +85,8 @@ class Runtime:
         from store.migrate import ensure_schema
 
         # A connection per concurrent project and a few more, so no thread waits on the pool.
-        engine = make_engine(self.settings.database_url, pool_size=self.settings.concurrency + 4)
+        threads = max(self.settings.concurrency, self.settings.delivery_concurrency)
+        engine = make_engine(self.settings.database_url, pool_size=threads + 4)
         ensure_schema(engine)
         return engine
 
@@ -213,6 +214,8 @@ class Runtime:
             lease=self.settings.lease,
             clock=clock,
             renew_every=self.settings.lease.total_seconds() / 3 / speed,
+            concurrency=self.settings.delivery_concurrency,
+            bulk_charts=lambda: self.pooled_charts,
         )
 
     def alerts(self) -> AlertEvaluator:
@@ -252,7 +255,8 @@ class Runtime:
 
     @cached_property
     def pooled_charts(self) -> ChartMaker:
-        """For `serve`: charts drawn in worker processes, so drawing never delays an ack."""
+        """Charts drawn in worker processes: for `serve`, so drawing never delays an ack; for a
+        tick with many reports due, so drawing uses another core."""
         from reports.render.charts import ChartMaker
         from reports.render.pool import RenderPool
 

@@ -9,18 +9,20 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from functools import partial
+from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from reports.delivery import readiness
-from reports.delivery.cadence import Cadence, Occurrence, due_between, latest_due
+from reports.delivery.cadence import Cadence, Occurrence, latest_due
 from reports.delivery.compose import Report, compose, report_needs
 from reports.delivery.email import Links
+from reports.delivery.missed import record_missed
 from reports.delivery.subscriptions import cadence_of, list_subscriptions, where
 from reports.errors import DeliveryError
 from reports.history.load import load
@@ -30,13 +32,25 @@ from reports.notify import LogNotifier, Notifier
 from reports.render.ai import Summarizer
 from reports.render.charts import ChartMaker
 from reports.timezones import local_date, parse_timezone, require_aware
-from reports.workers import Renewer, elapsed_clock
+from reports.workers import Renewer, elapsed_clock, run_all
 from store import ledger, ledger_rows, repository
 from store.models import Delivery, Source, Subscription, Workspace
 from store.vocab import DeliveryStatus, DestinationKind
 
 log = logging.getLogger(__name__)
-MISSED_LOOKBACK: Final = timedelta(days=35)  # how far back missed periods are recorded
+BULK_FROM: Final = 20  # this many reports due in one tick: draw them with `bulk_charts`
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A subscription whose latest period has no ledger row yet (read before any claim)."""
+
+    sub: Subscription
+    source: Source
+    zone: str
+    cadence: Cadence
+    occurrence: Occurrence
 
 
 class Sender(Protocol):
@@ -65,19 +79,44 @@ class Dispatcher:
     lease: timedelta = ledger.LEASE  # renewed every third of it while a report is built and sent
     clock: Callable[[], datetime] | None = None  # renewals read it; default: the tick's time onward
     renew_every: float | None = None  # real seconds between renewals (default: a third of lease)
+    concurrency: int = 1  # reports built and sent at once (each still claimed before it is sent)
+    bulk_charts: Callable[[], ChartMaker] | None = None  # for BULK_FROM due: drawn elsewhere
 
     def tick(self, now: datetime) -> Counter[str]:
         """Send every due report; return how many ended in each state."""
         now, outcomes = require_aware(now), Counter[str]()
         subs = {s.id or 0: s for s in list_subscriptions(self.engine)}
-        for row in ledger_rows.open_rows(self.engine, list(subs)):
-            outcomes[self._guarded(self._resume, row, subs[row.subscription_id], now)] += 1
+        resumed = [
+            (row, subs[row.subscription_id])
+            for row in ledger_rows.open_rows(self.engine, list(subs))
+        ]
+        due: list[_Due] = []
         for sub in subs.values():
-            outcomes[self._guarded(self._due, sub, now)] += 1
+            found = self._guarded(self._pending, sub, now)
+            if isinstance(found, _Due):
+                due.append(found)
+            else:
+                outcomes[found] += 1
+        outcomes.update(self._for(len(resumed) + len(due))._run(resumed, due, now))
         outcomes.pop("", None)
         return outcomes
 
-    def _guarded(self, step: Callable[..., str], *args: Any) -> str:
+    def _for(self, due: int) -> Dispatcher:
+        """This dispatcher, or (with many reports due) one drawing its charts with bulk_charts:
+        drawing then uses another core, not this process's interpreter lock."""
+        if self.bulk_charts is None or due < BULK_FROM:
+            return self
+        return replace(self, charts=self.bulk_charts())
+
+    def _run(
+        self, resumed: list[tuple[Delivery, Subscription]], due: list[_Due], now: datetime
+    ) -> list[str]:
+        """Resume, then send, up to `concurrency` at once (the claims keep each send to one)."""
+        jobs = [partial(self._guarded, self._resume, row, sub, now) for row, sub in resumed]
+        jobs += [partial(self._guarded, self._due, found, now) for found in due]
+        return run_all(jobs, self.concurrency, "claritybot-deliver")
+
+    def _guarded(self, step: Callable[..., T], *args: Any) -> T | str:
         """One subscription's trouble (a bug, a lost database connection) must not stop the
         others: it is logged with its traceback and tried again on the next tick."""
         try:
@@ -94,7 +133,8 @@ class Dispatcher:
             zone = session.get(Workspace, sub.workspace_id)
             return source, zone.timezone if zone else "UTC"
 
-    def _due(self, sub: Subscription, now: datetime) -> str:
+    def _pending(self, sub: Subscription, now: datetime) -> _Due | str:
+        """The subscription's latest period when it has no ledger row yet; "" when none is due."""
         source, zone = self._context(sub)
         cadence = cadence_of(sub, zone)
         occurrence = latest_due(cadence, now)
@@ -102,7 +142,11 @@ class Dispatcher:
             return ""
         if ledger.get(self.engine, subscription_id=sub.id or 0, period=occurrence.period):
             return ""
-        self._record_missed(sub, cadence, occurrence, now)
+        return _Due(sub, source, zone, cadence, occurrence)
+
+    def _due(self, due: _Due, now: datetime) -> str:
+        sub, source, zone, occurrence = due.sub, due.source, due.zone, due.occurrence
+        record_missed(self.engine, self.owner, sub, due.cadence, occurrence, now)
         ready, note = readiness.ready(self.engine, source, zone, occurrence, now)
         if not ready:
             return "waiting"
@@ -118,34 +162,6 @@ class Dispatcher:
         if row is None:
             return ""  # another worker has it
         return self._send(row, sub, source, occurrence, note, now)
-
-    def _record_missed(
-        self, sub: Subscription, cadence: Cadence, latest: Occurrence, now: datetime
-    ) -> None:
-        """Periods whose time passed while no worker ran get a row saying so (never silent).
-
-        Only the latest period is sent: a stack of stale reports helps nobody.
-        """
-        since = max(sub.starts_at, now - MISSED_LOOKBACK)
-        for missed in due_between(cadence, since, latest.due_at - timedelta(seconds=1)):
-            row = ledger.claim_new(
-                self.engine,
-                subscription_id=sub.id or 0,
-                period=missed.period,
-                due_at=missed.due_at,
-                owner=self.owner,
-                now=now,
-            )
-            if row is not None:
-                ledger.skipped(
-                    self.engine,
-                    row,
-                    now=now,
-                    reason=(
-                        f"missed: no worker ran between {missed.due_at:%Y-%m-%d %H:%M} UTC and the "
-                        "next report, which was sent instead"
-                    ),
-                )
 
     def _resume(self, row: Delivery, sub: Subscription, now: datetime) -> str:
         sender = self.senders.get(sub.destination_kind)
