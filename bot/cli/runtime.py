@@ -198,8 +198,10 @@ class Runtime:
         *,
         clock: Callable[[], datetime] | None = None,
         speed: float = 1.0,
+        charts: ChartMaker | None = None,
     ) -> Dispatcher:
-        """The delivery dispatcher, with every destination this environment can reach."""
+        """The delivery dispatcher, with every destination this environment can reach
+        (`charts`: who draws its reports; default: this process)."""
         from reports.delivery.dispatch import Dispatcher
         from reports.workers import process_owner
 
@@ -207,7 +209,7 @@ class Runtime:
             engine=self.engine,
             senders=self.senders,
             owner=owner or process_owner(),
-            charts=self.charts,
+            charts=charts or self.charts,
             notifier=self.notifier,
             links=self.links if self.settings.public_url else None,
             summarizer=self.summarizer,
@@ -267,14 +269,16 @@ class Runtime:
         charts drawn in worker processes)."""
         from bot.slack.services import SlackServices
 
+        charts = self.pooled_charts if pooled else self.charts
         return SlackServices(
             engine=self.engine,
             cipher=self.cipher,
             clarity=self.clarity,
             clock=self.clock,
             policy=self.settings.quota,
-            charts=self.pooled_charts if pooled else self.charts,
-            dispatcher=self.dispatcher(),  # `chart digest` and "Send a test" go through it
+            charts=charts,
+            # `chart digest` and "Send a test" go through it: drawn where the other charts are.
+            dispatcher=self.dispatcher(charts=charts),
         )
 
     def close(self) -> None:

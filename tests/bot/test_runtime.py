@@ -66,5 +66,6 @@ def test_without_a_key_no_openai_client_is_built(tmp_path):
 def test_serve_draws_its_charts_in_worker_processes_and_close_stops_them(runtime):
     services = runtime.slack_services(pooled=True)
     assert services.charts is runtime.pooled_charts is not runtime.charts
+    assert services.dispatcher is not None and services.dispatcher.charts is services.charts
     assert runtime.slack_services().charts is runtime.charts  # the other commands: in-process
     runtime.close()  # never drew: nothing to stop, and no error
