@@ -8,17 +8,21 @@ waits are on observable state (rows, sandbox calls) and their bounds only catch 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from select import select as readable
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from reports.clarity.sandbox import ClaritySandbox
@@ -65,6 +69,8 @@ class Timeline:
 class Container:
     """A worker as PID 1 of its own PID namespace; `pid` is its host PID (the namespace's init)."""
 
+    started: list[Container] = []  # every container of the running test, for `reap_containers`
+
     def __init__(self, env: dict[str, str], line: Timeline) -> None:
         args = ["--now", line.start.isoformat(), "--wall-start", str(line.wall)]
         args += ["--speed", str(SPEED), "--interval", "0.2"]
@@ -80,9 +86,31 @@ class Container:
         assert wait_until(lambda: children.read_text().strip() != "", timeout=60)
         self.pid = int(children.read_text().split()[0])
         self.log = b""
+        Container.started.append(self)
 
     def signal(self, sig: int) -> None:
         os.kill(self.pid, sig)  # init of a namespace: its death ends the namespace, as in Docker
+
+    def stopped(self) -> bool:
+        """True once every thread of the worker has stopped (a SIGSTOP lands asynchronously)."""
+        states = (t / "stat" for t in Path(f"/proc/{self.pid}/task").iterdir())
+        return all(stat.read_text().rsplit(")", 1)[1].split()[0] == "T" for stat in states)
+
+    def stop_between_writes(self, engine) -> None:
+        """SIGSTOP the worker at a moment it holds no write transaction.
+
+        A process stopped inside one keeps SQLite's write lock (or PostgreSQL's row locks) for as
+        long as it stays stopped, and no lease can free that; the hang meant here is one between
+        writes (mid-call, mid-compose), so a stop that lands inside a write is undone and retried.
+        """
+        for _ in range(500):
+            self.signal(signal.SIGSTOP)
+            assert wait_until(self.stopped, timeout=60)
+            if not holds_a_write(engine):
+                return
+            self.signal(signal.SIGCONT)
+            time.sleep(0.005)
+        pytest.fail("the worker was inside a write transaction at every one of 500 stops")
 
     def wait_started(self) -> None:
         """Wait for the "started" line (before it PID 1 ignores SIGTERM: it has no handler yet)."""
@@ -111,6 +139,39 @@ class Container:
         assert self.proc.returncode == 0, log
         assert "Traceback" not in log, log
         return log
+
+
+def holds_a_write(engine) -> bool:
+    """Whether some other connection holds a write transaction open on the test database."""
+    if engine.dialect.name == "sqlite":
+        probe = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+    )
+    with engine.connect() as conn:
+        return bool(conn.execute(query).scalar_one())
+
+
+@pytest.fixture(autouse=True)
+def reap_containers() -> Iterator[None]:
+    """Kill whatever a failed test left running, so its failure is the only one reported."""
+    yield
+    for container in Container.started:
+        if container.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                container.signal(signal.SIGKILL)  # the init first: a stopped one ignores the rest
+            container.proc.kill()
+        container.proc.communicate(timeout=60)
+    Container.started.clear()
 
 
 @pytest.fixture
@@ -236,7 +297,7 @@ def test_sigstopped_pid_1_loses_its_lease_and_does_not_double_send(world):
     line = Timeline(sandbox, datetime(2026, 3, 9, 0, 2, tzinfo=UTC))
     hung = Container(env, line)
     assert wait_until(lambda: len(sandbox.calls) >= 2)
-    hung.signal(signal.SIGSTOP)  # alive, PID 1, holding its claim: renewing nothing
+    hung.stop_between_writes(engine)  # alive, PID 1, holding its claim: renewing nothing
     stopped_at = line.now()
     other = Container(env, line)
     up = other.up(line)
@@ -254,7 +315,7 @@ def test_sigstopped_pid_1_loses_its_lease_and_does_not_double_send(world):
     line = Timeline(sandbox, datetime(2026, 3, 9, 9, 1, tzinfo=UTC))
     hung = Container(env, line)
     assert wait_until(lambda: (row := delivery(engine)) is not None and row.status == "claimed")
-    hung.signal(signal.SIGSTOP)
+    hung.stop_between_writes(engine)
     row = delivery(engine)
     assert row is not None
     mid_compose = row.status == "claimed"
