@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import FrameType
@@ -69,8 +70,8 @@ def tick_command(args: argparse.Namespace, rt: Runtime) -> int:
 
     now = parse_now(args.now, rt.err, rt.clock)
     try:
-        report = rt.scheduler(now if args.now else None).tick(now)
-        sent = rt.dispatcher().tick(now)
+        scheduler = rt.scheduler(now if args.now else None)
+        report, sent = snapshots_and_reports(scheduler, rt.dispatcher(), now)
         fired = rt.alerts().tick(now)
     except DBAPIError as exc:
         rt.err.write(f"claritybot: {describe(exc)}: nothing more was done; try again later.\n")
@@ -240,11 +241,27 @@ def _one_tick(
 ) -> None:
     """One worker tick: snapshots, then deliveries, then alerts, all at one clock reading."""
     now = rt.clock()
-    report = scheduler.tick(now)
-    sent, fired = dispatcher.tick(now), alerts.tick(now)
+    report, sent = snapshots_and_reports(scheduler, dispatcher, now)
+    fired = alerts.tick(now)
     if report.results or report.lost or sent or fired:
         _print_report(report, rt, as_json=False, deliveries=sent, alerts=fired)
         rt.out.flush()
+
+
+def snapshots_and_reports(
+    scheduler: Scheduler, dispatcher: Dispatcher, now: datetime
+) -> tuple[TickReport, Counter[str]]:
+    """The tick's snapshots, each project's reports sent once its day is stored, then the
+    dispatcher's pass over everything else due (and over sends a dead process left)."""
+    from reports.delivery.early import EarlyDelivery
+
+    early = EarlyDelivery(dispatcher, now)
+    try:
+        report = scheduler.tick(now, on_project=early)
+    finally:
+        sent = early.finish()
+    sent.update(dispatcher.tick(now))
+    return report, sent
 
 
 def runs_command(args: argparse.Namespace, rt: Runtime) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,8 +22,9 @@ from reports.delivery import readiness
 from reports.delivery.cadence import Cadence, Occurrence, latest_due
 from reports.delivery.compose import Report, compose, report_needs
 from reports.delivery.email import Links
+from reports.delivery.failures import MISSING, give_up, tell
 from reports.delivery.missed import record_missed
-from reports.delivery.subscriptions import cadence_of, list_subscriptions, where
+from reports.delivery.subscriptions import cadence_of, list_subscriptions
 from reports.errors import DeliveryError
 from reports.history.load import load
 from reports.history.quality import DAYS as QUALITY_DAYS
@@ -35,7 +36,7 @@ from reports.timezones import local_date, parse_timezone, require_aware
 from reports.workers import Renewer, elapsed_clock, run_all
 from store import ledger, ledger_rows, repository
 from store.models import Delivery, Source, Subscription, Workspace
-from store.vocab import DeliveryStatus, DestinationKind
+from store.vocab import DeliveryStatus
 
 log = logging.getLogger(__name__)
 BULK_FROM: Final = 20  # this many reports due in one tick: draw them with `bulk_charts`
@@ -83,30 +84,38 @@ class Dispatcher:
     bulk_charts: Callable[[], ChartMaker] | None = None  # for BULK_FROM due: drawn elsewhere
 
     def tick(self, now: datetime) -> Counter[str]:
-        """Send every due report; return how many ended in each state."""
-        now, outcomes = require_aware(now), Counter[str]()
+        """Send every due report, finish those a dead process left; count how each ended."""
         subs = {s.id or 0: s for s in list_subscriptions(self.engine)}
         resumed = [
             (row, subs[row.subscription_id])
             for row in ledger_rows.open_rows(self.engine, list(subs))
         ]
-        due: list[_Due] = []
-        for sub in subs.values():
+        return self._send_due(list(subs.values()), resumed, require_aware(now))
+
+    def send_for(self, source_ids: Collection[int], now: datetime) -> Counter[str]:
+        """Send the due reports of these sources only (their day was just stored)."""
+        subs = list_subscriptions(self.engine, source_ids=source_ids)
+        return self._send_due(subs, [], require_aware(now))
+
+    def _send_due(
+        self, subs: list[Subscription], resumed: list[tuple[Delivery, Subscription]], now: datetime
+    ) -> Counter[str]:
+        outcomes, due = Counter[str](), list[_Due]()
+        for sub in subs:
             found = self._guarded(self._pending, sub, now)
             if isinstance(found, _Due):
                 due.append(found)
             else:
                 outcomes[found] += 1
-        outcomes.update(self._for(len(resumed) + len(due))._run(resumed, due, now))
+        many = len(resumed) + len(due) >= BULK_FROM
+        outcomes.update((self.drawing_elsewhere() if many else self)._run(resumed, due, now))
         outcomes.pop("", None)
         return outcomes
 
-    def _for(self, due: int) -> Dispatcher:
-        """This dispatcher, or (with many reports due) one drawing its charts with bulk_charts:
+    def drawing_elsewhere(self) -> Dispatcher:
+        """This dispatcher drawing its charts with bulk_charts (when set), for many reports:
         drawing then uses another core, not this process's interpreter lock."""
-        if self.bulk_charts is None or due < BULK_FROM:
-            return self
-        return replace(self, charts=self.bulk_charts())
+        return self if self.bulk_charts is None else replace(self, charts=self.bulk_charts())
 
     def _run(
         self, resumed: list[tuple[Delivery, Subscription]], due: list[_Due], now: datetime
@@ -193,7 +202,8 @@ class Dispatcher:
     ) -> str:
         sender = self.senders.get(sub.destination_kind)
         if sender is None:
-            return self._give_up(row, sub, source, MISSING[sub.destination_kind], now)
+            reason = MISSING[sub.destination_kind]
+            return give_up(self.engine, self.notifier, row, sub, source, reason, now)
         clock = self.clock or elapsed_clock(now)
         every = self.renew_every or self.lease.total_seconds() / 3
         with Renewer(lambda: ledger.renew(self.engine, row, until=clock() + self.lease), every):
@@ -262,7 +272,7 @@ class Dispatcher:
                 self.engine, row, now=now, error=str(exc), transient=exc.transient
             )
             if status == DeliveryStatus.FAILED:
-                self._tell(sub, source, row.period, str(exc))
+                tell(self.notifier, sub, source, row.period, str(exc))
             return status
         except Exception as exc:  # a bug mid-send: it may have gone out, so never again
             log.exception("sending report %s/%s failed unexpectedly", sub.id, row.period)
@@ -270,31 +280,3 @@ class Dispatcher:
             return DeliveryStatus.UNKNOWN
         ledger.sent(self.engine, row, now=now, message_id=message_id, note=note)
         return DeliveryStatus.SENT
-
-    def _give_up(
-        self, row: Delivery, sub: Subscription, source: Source, reason: str, now: datetime
-    ) -> str:
-        ledger.failed(self.engine, row, now=now, error=reason, transient=False)
-        self._tell(sub, source, row.period, reason)
-        return DeliveryStatus.FAILED
-
-    def _tell(self, sub: Subscription, source: Source, period: str, reason: str) -> None:
-        user = sub.created_by if sub.created_by and sub.created_by != "cli" else None
-        self.notifier.delivery_failed(
-            sub.id or 0,
-            source.id or 0,
-            source.label,
-            period,
-            where(sub),
-            reason,
-            user or source.owner_user_id,
-        )
-
-
-MISSING: Final[dict[str, str]] = {
-    DestinationKind.SLACK: (
-        "Slack is not set up for the worker (SLACK_BOT_TOKEN): nothing can be posted."
-    ),
-    DestinationKind.EMAIL: "Email is not set up (SMTP_URL, MAIL_FROM): nothing can be mailed.",
-    DestinationKind.OUTBOX: "The outbox is not available.",
-}

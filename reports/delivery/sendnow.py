@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from reports.delivery.cadence import Occurrence
 from reports.delivery.compose import Report
-from reports.delivery.dispatch import MISSING, Dispatcher
+from reports.delivery.dispatch import Dispatcher
+from reports.delivery.failures import MISSING
 from reports.delivery.subscriptions import check_destination
 from reports.errors import UsageError
 from reports.timezones import local_date, parse_timezone, require_aware

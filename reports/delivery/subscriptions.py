@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -156,13 +156,19 @@ def _source(session: Session, source_id: int, workspace_id: int | None) -> Sourc
 
 
 def list_subscriptions(
-    engine: Engine, *, workspace_id: int | None = None, active_only: bool = True
+    engine: Engine,
+    *,
+    workspace_id: int | None = None,
+    active_only: bool = True,
+    source_ids: Collection[int] | None = None,
 ) -> list[Subscription]:
-    """Return subscriptions, oldest first (one workspace's, when given)."""
+    """Return subscriptions, oldest first (one workspace's, or these sources', when given)."""
     with session_scope(engine) as session:
         query = select(Subscription).order_by(col(Subscription.id))
         if workspace_id is not None:
             query = query.where(Subscription.workspace_id == workspace_id)
+        if source_ids is not None:
+            query = query.where(col(Subscription.source_id).in_(list(source_ids)))
         if active_only:
             query = query.where(col(Subscription.active).is_(True))
         subs = list(session.exec(query).all())

@@ -23,20 +23,22 @@ from sqlmodel import Session, col, select
 
 from reports.ingest.due import LATE_LIMIT, Lose, Take, plan_days, spread
 from reports.ingest.outcomes import SnapshotResult, TickReport, day_state, merge_parts, note_done
+from reports.ingest.settle import open_from, record_lost, settle
 from reports.ingest.snapshot import Snapshotter
 from reports.notify import LogNotifier, Notifier
-from reports.timezones import due_at, exists, local_date, parse_timezone, require_aware
+from reports.timezones import due_at, local_date, parse_timezone, require_aware
 from reports.workers import DEFAULT_LEASE, Renewer, elapsed_clock
 from store import quota, runs
-from store.models import RunLog, Source, Workspace
-from store.vocab import Outcome, Purpose
+from store.models import Source, Workspace
+from store.vocab import Purpose
 
-__all__ = ["CLAIM_TIMEOUT", "CONCURRENCY", "Scheduler", "TickReport"]
+__all__ = ["CLAIM_TIMEOUT", "CONCURRENCY", "ProjectDone", "Scheduler", "TickReport"]
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT: Final = DEFAULT_LEASE  # the lease on a (source, day), renewed while it runs
 CONCURRENCY: Final = 16  # projects at once: enough to overlap Clarity's latency, never a burst
+ProjectDone = Callable[[list[int]], None]  # told the sources of a project that took a day
 
 
 class Scheduler:
@@ -71,18 +73,23 @@ class Scheduler:
         """This scheduler's name in claims (host:pid:nonce)."""
         return self._owner
 
-    def tick(self, now: datetime) -> TickReport:
-        """Do everything due at `now`, once; different projects concurrently."""
+    def tick(self, now: datetime, *, on_project: ProjectDone | None = None) -> TickReport:
+        """Do everything due at `now`, once; different projects concurrently.
+
+        `on_project` hears the ids of a project's sources that took a day, as soon as that
+        project is done (its reports can go out while other projects are still fetching).
+        """
         now = require_aware(now)
         # Slots whose caller vanished stay counted as used, but no longer "in flight".
         quota.expire_in_flight(self._engine, before=now - self._claim_timeout, now=now)
         projects = self._by_project(now)
+        run = partial(self._run_project, now=now, on_project=on_project)
         workers = min(self._concurrency, len(projects))
         if workers <= 1:
-            parts = [self._run_project(p, now) for p in projects]
+            parts = [run(p) for p in projects]
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="claritybot-tick") as pool:
-                parts = list(pool.map(lambda p: self._run_project(p, now), projects))
+                parts = list(pool.map(run, projects))
         return merge_parts(now, [part for project in parts for part in project])
 
     def _by_project(self, now: datetime) -> list[list[tuple[Source, str]]]:
@@ -94,9 +101,21 @@ class Scheduler:
         return list(projects.values())
 
     def _run_project(
-        self, sources: list[tuple[Source, str]], now: datetime
+        self, sources: list[tuple[Source, str]], now: datetime, on_project: ProjectDone | None
     ) -> list[tuple[int, TickReport]]:
         """Run one project's sources one after another; return each one's part of the report."""
+        parts = self._run_sources(sources, now)
+        taken = [source_id for source_id, part in parts if part.results]
+        if on_project is not None and taken:
+            try:
+                on_project(taken)
+            except Exception:  # the hook's trouble is not the snapshots': they are stored
+                log.exception("after the snapshots of sources %s", taken)
+        return parts
+
+    def _run_sources(
+        self, sources: list[tuple[Source, str]], now: datetime
+    ) -> list[tuple[int, TickReport]]:
         parts = []
         for source, tz_name in sources:
             part = TickReport(now)
@@ -116,7 +135,7 @@ class Scheduler:
             tz = parse_timezone(tz_name)
         except Exception:
             return True  # let _run_source report the broken zone for this source
-        return now >= due_at(_open_from(source, tz), tz) + spread(source.id or 0)
+        return now >= due_at(open_from(source, tz), tz) + spread(source.id or 0)
 
     def _sources(self) -> list[tuple[Source, str]]:
         with Session(self._engine) as session:
@@ -131,14 +150,14 @@ class Scheduler:
     def _run_source(self, source: Source, tz_name: str, now: datetime, report: TickReport) -> None:
         tz = parse_timezone(tz_name)
         source_id = source.id or 0
-        open_from = _open_from(source, tz)
-        if now < due_at(open_from, tz) + spread(source_id):
+        first_open = open_from(source, tz)
+        if now < due_at(first_open, tz) + spread(source_id):
             return  # the common case: nothing due, no query spent
-        records = runs.day_records(self._engine, source_id=source_id, since=open_from)
+        records = runs.day_records(self._engine, source_id=source_id, since=first_open)
         actions = plan_days(
             now=now,
             tz=tz,
-            open_from=open_from,
+            open_from=first_open,
             days={day: day_state(r) for day, r in records.items()},
             groups=self._groups,
             offset=spread(source_id),
@@ -147,11 +166,12 @@ class Scheduler:
         done = len(report.results)
         for action in actions:
             if isinstance(action, Lose):
-                self._lose(source, action, now, report)
+                record_lost(self._engine, self._owner, self._notifier, source, action, now, report)
             elif not self._take(source, tz, action, now, report):
                 break  # quota spent or source disabled: later days wait for the next tick
         note_done(records, report, done)
-        self._settle(source_id, open_from, local_date(now, tz), tz, records)
+        today = local_date(now, tz)
+        settle(self._engine, self._groups, source_id, first_open, today, tz, records)
 
     def _take(
         self, source: Source, tz: ZoneInfo, action: Take, now: datetime, report: TickReport
@@ -235,63 +255,3 @@ class Scheduler:
         """Renew our lease in a transaction of its own (the renewer thread's)."""
         with self._engine.begin() as conn:
             return renewal(conn)
-
-    def _lose(self, source: Source, action: Lose, now: datetime, report: TickReport) -> None:
-        source_id = source.id or 0
-        recorded = [
-            g
-            for g in action.groups
-            if runs.record_gap(
-                self._engine,
-                source_id=source_id,
-                local_date=action.day,
-                group=g,
-                reason=action.reason,
-                now=now,
-            )
-        ]
-        if not recorded:
-            return  # another process recorded it first
-        for group in recorded:
-            runs.record_run(
-                self._engine,
-                RunLog(
-                    source_id=source_id,
-                    local_date=action.day,
-                    fetch_group=group,
-                    started_at=now,
-                    finished_at=now,
-                    outcome=Outcome.GAP,
-                    error=action.reason,
-                    owner=self._owner,
-                ),
-            )
-        report.lost.append((source_id, action.day, tuple(recorded), action.reason))
-        self._notifier.day_lost(source_id, source.label, action.day, tuple(recorded), action.reason)
-
-    def _settle(
-        self,
-        source_id: int,
-        open_from: date,
-        today: date,
-        tz: ZoneInfo,
-        records: dict[date, runs.DayRecord],
-    ) -> None:
-        """Advance the watermark over days whose every group is stored or lost."""
-        settled, day = None, open_from
-        while day < today:
-            record = records.get(day, runs.DayRecord())
-            done = set(self._groups) <= record.stored | record.gaps
-            if exists(day, tz) and not done:
-                break
-            settled, day = day, day + timedelta(days=1)
-        if settled is not None:
-            runs.set_complete_through(self._engine, source_id=source_id, day=settled)
-
-
-def _open_from(source: Source, tz: ZoneInfo) -> date:
-    """The first local day of a source not yet settled."""
-    first = local_date(source.created_at, tz)
-    if source.complete_through is None:
-        return first
-    return max(first, source.complete_through + timedelta(days=1))

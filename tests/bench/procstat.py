@@ -47,6 +47,16 @@ def rss_mb(pid: int) -> str:
     return f"serve {sizes[0]} MB, its child processes " + " / ".join(sizes[1:]) + " MB"
 
 
+def hwm_mb(pid: int) -> float | None:
+    """Peak resident memory of one live process (VmHWM) in MB; None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    peaks = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")]
+    return int(peaks[0]) / 1024 if peaks else None
+
+
 def children(pid: int) -> list[int]:
     """Every descendant of `pid` (render workers, a forkserver)."""
     found: list[int] = []
