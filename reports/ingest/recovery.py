@@ -89,8 +89,10 @@ def rebuild(
     targets: tuple[date, ...],
     due: Callable[[date], datetime],
     now: datetime,
+    limit: int | None = None,
 ) -> list[Rebuilt]:
-    """Make the n-day calls the targets need and store their estimated totals."""
+    """Make the n-day calls the targets need (up to slot `limit`, if given: a manual
+    snapshot's share) and store their estimated totals."""
     windows: dict[int, tuple[dict[str, Any] | None, datetime, int | None]] = {
         1: (totals(taken.parsed), taken.called_at, None)
     }
@@ -103,6 +105,7 @@ def rebuild(
             group=GROUP,
             purpose=Purpose.RECOVERY,
             now=now,
+            limit=limit,
         )
         if result.reply is None:
             problem = result.refused or str(result.error)

@@ -286,6 +286,7 @@ class Snapshotter:
             targets=targets,
             due=lambda day: due_at(day, tz),
             now=now,
+            limit=ctx.budget.manual_limit if ctx.budget else None,  # a manual one's share only
         )
 
     def _update_health(
