@@ -154,6 +154,7 @@ def add_rule(
 ) -> AlertRule:
     """Check and store a rule (only on the workspace's own sources)."""
     destination = check_destination(kind, destination)
+    check_threshold(spec.condition, spec.threshold)  # "up 0 %" would fire on any change
     with session_scope(engine) as session:
         source = session.get(Source, source_id)
         if source is None or (workspace_id is not None and source.workspace_id != workspace_id):

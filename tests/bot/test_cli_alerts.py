@@ -54,3 +54,15 @@ def test_mute_refuses_what_it_cannot_do(cli, source):
     run(cli, "alerts", "remove", out.strip())
     code, _, err = run(cli, "alerts", "mute", out.strip())
     assert code == 2 and "was removed" in err
+
+
+def test_a_change_of_zero_percent_is_refused_as_the_slack_form_refuses_it(cli, source):
+    for change in ("0", "-0"):
+        argv = ["--metric", "sessions", "--change", change, "--channel", "C1"]
+        code, out, err = run(cli, "alerts", "add", "--source", source, *argv)
+        assert (code, out) == (2, "")
+        assert "A change is a percentage above 0" in err
+    assert json.loads(run(cli, "alerts", "list", "--json")[1]) == []
+    argv = ["--metric", "sessions", "--change", "-20", "--direction", "down", "--channel", "C1"]
+    code, out, _ = run(cli, "alerts", "add", "--source", source, *argv)
+    assert code == 0 and out.strip().isdigit()
