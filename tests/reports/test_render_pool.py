@@ -76,6 +76,18 @@ def test_a_killed_worker_is_replaced_and_the_chart_still_drawn(pooled):
     assert spawned_workers(os.getpid()) - {worker}
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_worker_draws_without_loading_the_database_layer(pooled):
+    """Values in, PNG out: a worker needs no SQLAlchemy, SQLModel or pydantic (~35 MB each)."""
+    pooled.draw("bar", a_breakdown())
+    pooled.draw("line", a_series())
+    (worker,) = spawned_workers(os.getpid())
+    mapped = Path(f"/proc/{worker}/maps").read_text()
+    assert "matplotlib" in mapped  # the drawing library's own compiled parts are there
+    for library in ("sqlalchemy", "pydantic_core"):
+        assert f"/{library}/" not in mapped, library
+
+
 SERVER = """
 import os, sys
 from datetime import date, timedelta

@@ -7,15 +7,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from reports.history.catalogue import Metric, get_metric
-from reports.history.load import History
-from reports.history.query import Series
+from reports.history.values import Series
 from reports.render.charts.bar import BarRenderer
 from reports.render.charts.digest import DIGEST_METRICS, DigestRenderer
 from reports.render.charts.line import LineRenderer
 from reports.render.charts.marks import AlertMarks
 from reports.render.charts.style import Chart, KeyNumber
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # History's module reads the database: a chart worker never needs it
+    from reports.history.load import History
     from reports.render.pool import RenderPool
 
 __all__ = ["DIGEST_METRICS", "LEAD_DAYS", "Chart", "ChartMaker", "KeyNumber", "chart_days"]

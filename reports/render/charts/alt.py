@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from reports.history.query import Breakdown, Series
+from reports.history.values import Breakdown, Series
 from reports.render.charts.style import POINT_UNITS, format_value
 
 

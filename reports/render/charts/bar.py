@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Final
 
-from reports.history.query import Breakdown, BreakdownRow
+from reports.history.values import Breakdown, BreakdownRow
 from reports.render.charts import png, style
 from reports.render.charts.alt import bar_alt_text
 

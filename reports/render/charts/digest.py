@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from reports.history.query import Series
+from reports.history.values import Series
 from reports.render.charts import png, style
 from reports.render.charts.line import week_delta, week_text
 

@@ -12,7 +12,7 @@ import threading
 from datetime import date, timedelta
 from typing import Any, Final
 
-from reports.history.query import Point, Series
+from reports.history.values import Point, Series
 from reports.render.charts import png, style
 from reports.render.charts.alt import line_alt_text
 from reports.render.charts.marks import AlertMarks, MarkArtists
