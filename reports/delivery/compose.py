@@ -22,7 +22,7 @@ from reports.history.query import Series
 from reports.render.ai import Summarizer, Summary
 from reports.render.charts import DIGEST_METRICS, LEAD_DAYS, ChartMaker
 from reports.render.charts.style import shorten
-from reports.render.compare import WEEK_SCOPE, Change, day_change, week_change
+from reports.render.compare import Change, day_change, month_before, month_change, week_change
 from reports.render.facts import DAYS as FACTS_DAYS
 from reports.render.facts import PERIOD_DAYS, compute, needs
 from reports.render.summary import Bullet, bullets
@@ -126,11 +126,14 @@ def clear_charts(destination_kind: str) -> bool:
 
 
 def period_label(frequency: str, last_day: date, days: int) -> str:
-    """Say which days a report's numbers cover (a weekly report's: its last 7)."""
+    """Say which days a report's numbers cover (a weekly report's: its last 7; a monthly
+    one's: its month)."""
     if frequency == Frequency.DAILY:
         return f"{last_day:%a %-d %b %Y}"
     if frequency == Frequency.WEEKLY:
         days = PERIOD_DAYS
+    if frequency == Frequency.MONTHLY:
+        days = (last_day - month_before(last_day + timedelta(days=1))).days + 1
     return f"{days} days to {last_day:%a %-d %b %Y}"
 
 
@@ -230,7 +233,8 @@ def _summary(history: History, sub: Subscription, summarizer: Summarizer | None)
 
 
 def _changes(history: History, keys: list[str], days: int, frequency: str) -> dict[str, Change]:
-    """Each daily metric's figure and change, in order: a weekly report's are its week's."""
+    """Each daily metric's figure and change, in order: a weekly report's are its week's, a
+    monthly report's its month's."""
     found = {}
     for key in keys:
         metric = get_metric(key)
@@ -238,6 +242,8 @@ def _changes(history: History, keys: list[str], days: int, frequency: str) -> di
             continue
         if frequency == Frequency.WEEKLY:
             found[key] = week_change(history, metric)
+        elif frequency == Frequency.MONTHLY:
+            found[key] = month_change(history, metric)
         else:
             found[key] = day_change(history.series(metric, days + LEAD_DAYS))
     return found
@@ -259,15 +265,17 @@ def _charts(
 ) -> tuple[ReportChart, ...]:
     """The digest figure (when asked for), then a chart per metric asked for by name.
 
-    A weekly report's charts show its week's figures; an email's are dark-mode safe.
+    A weekly or monthly report's charts show its period's figures; an email's are dark-mode
+    safe.
     """
-    weekly = sub.frequency == Frequency.WEEKLY
+    weekly = sub.frequency in (Frequency.WEEKLY, Frequency.MONTHLY)
     clear = clear_charts(sub.destination_kind)
     made = []
     if DIGEST in sub.metrics:
         title = f"{history.label} · last {days} days"
         keys = [changes[k].key_number() for k in DIGEST_METRICS] if weekly else None
-        figures = f"{WEEK_SCOPE} vs the week before" if weekly else ""
+        first = changes[DIGEST_METRICS[0]]
+        figures = f"{first.period} {first.versus}" if weekly else ""
         chart = charts.digest_chart(history, days=days, title=title, keys=keys, figures=figures)
         made.append(ReportChart(DIGEST, "Key metrics", chart.png, chart.alt_text, ""))
     for key in (k for k in sub.metrics if k != DIGEST):

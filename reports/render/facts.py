@@ -166,9 +166,12 @@ def pct_change(now: float | None, before: float | None) -> float | None:
     return 100.0 * (now - before) / before if now is not None and before else None
 
 
-def like_with_like(metric: Metric, period: Window, before: Window) -> bool:
-    """Two windows compare: both complete (a total), or both with data (an average, a rate)."""
-    if period.days_with_data == before.days_with_data == PERIOD_DAYS:
+def like_with_like(
+    metric: Metric, period: Window, before: Window, lengths: tuple[int, int] = (PERIOD_DAYS,) * 2
+) -> bool:
+    """Two windows (of `lengths` days) compare: both complete (a total), or both with data (an
+    average, a rate)."""
+    if (period.days_with_data, before.days_with_data) == lengths:
         return True
     return metric.rule != "sum" and bool(period.days_with_data and before.days_with_data)
 
