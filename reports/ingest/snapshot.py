@@ -19,62 +19,25 @@ from sqlmodel import Session
 
 from reports.clarity.client import ClarityClient, PreparedCall
 from reports.clarity.parser import ParsedResponse
-from reports.errors import ClaritybotError, UsageError
 from reports.ingest import recovery
 from reports.ingest.calls import CallResult, GuardedCaller, Request
-from reports.ingest.due import LATE_LIMIT, ON_TIME
+from reports.ingest.daycheck import TooLateForDay, day_context, refuse_when_too_late
+from reports.ingest.due import ON_TIME
 from reports.ingest.fetch_plan import DEFAULT_PLAN, FetchGroup, FetchPlan
 from reports.ingest.outcomes import STOPPING, GroupOutcome, SnapshotResult, health
 from reports.ingest.reserve import Budget, budget, held_back
 from reports.ingest.storing import DayContext, log_attempt, store_group
-from reports.timezones import due_at, local_date, parse_timezone, require_aware, yesterday
+from reports.timezones import due_at, parse_timezone, require_aware, yesterday
 from store import quota, repository, runs
 from store.crypto import TokenCipher
 from store.db import session_scope
 from store.models import Source
 from store.vocab import Outcome, Purpose
 
-__all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter"]
+__all__ = ["GroupOutcome", "SnapshotResult", "Snapshotter", "TooLateForDay"]
 
 LEASE_LOST = "our claim's lease expired and another process took the day over"
 SOURCE_CHANGED = "the source was paused, removed or given a new token meanwhile"
-
-
-def _context(source: Source, tz: ZoneInfo, day: date, now: datetime, purpose: str) -> DayContext:
-    """What taking `day` needs to know; refuses a day not over yet and a disabled source."""
-    ctx = DayContext(source, tz, day, due_at(day, tz), local_date(source.created_at, tz), purpose)
-    if now < ctx.due_at:
-        raise UsageError(f"{day} has not ended yet in the workspace timezone ({tz}).")
-    if not source.enabled:
-        why = source.status_reason or source.status
-        disabled = f"Source {source.id} ({source.label}) is disabled: {why}"
-        raise ClaritybotError(
-            f"{disabled} Give it a new token with "
-            f"`claritybot sources set-token {source.id} --token-file FILE`.",
-            in_slack=f"{disabled} Connect it again with a new token: `/clarity connect`.",
-        )
-    return ctx
-
-
-class TooLateForDay(UsageError):
-    """A manual snapshot asked for a day its 24 h window would no longer mostly cover."""
-
-
-def refuse_when_too_late(day: date, tz: ZoneInfo, now: datetime) -> None:
-    """The scheduler's 12-hour rule, for manual snapshots too: Clarity's window is the last 24 h
-    before the call, so later than 12 h after midnight it holds more of today than of `day`."""
-    limit = due_at(day, tz) + LATE_LIMIT
-    if now <= limit:
-        return
-    local = now.astimezone(tz)
-    raise TooLateForDay(
-        f"It is {local:%H:%M} on {local:%a %-d %b} ({tz.key}): Clarity only answers for the last "
-        f"24 hours, which now hold more of today than of {day:%a %-d %b}, so {day:%a %-d %b} "
-        f"can no longer be taken directly (the limit was {limit.astimezone(tz):%H:%M} local). "
-        "Nothing was stored and no call was spent. Tonight's run will rebuild it from a "
-        "longer window where it can (its totals, marked estimated); `/clarity refresh` gives a "
-        "live look at the last 24 hours now (not stored)."
-    )
 
 
 class Snapshotter:
@@ -160,7 +123,7 @@ class Snapshotter:
     ) -> SnapshotResult:
         """`take_day` for a source already loaded (the scheduler loads each once per tick);
         `share` caps a manual snapshot's calls at what tonight's run leaves."""
-        ctx = replace(_context(source, tz, day, require_aware(now), purpose), budget=share)
+        ctx = replace(day_context(source, tz, day, require_aware(now), purpose), budget=share)
         wanted = [g for g in self._plan.groups if groups is None or g.name in groups]
         token = self._cipher.decrypt(source.token_encrypted)
         # Every call is checked before the first is sent: a bad one must cost no quota.
