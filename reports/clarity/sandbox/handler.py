@@ -129,3 +129,14 @@ def _post(sandbox: ClaritySandbox, name: str, payload: dict[str, Any]) -> Reply:
     else:
         sandbox.forbid(project)
     return _reply(200, {"ok": True})
+
+
+def dimension_params(params: dict[str, list[str]]) -> tuple[tuple[str, ...], bool]:
+    """Return the dimensionN values in order, and whether there are too many (or dimension4+)."""
+    found: list[tuple[int, str]] = []
+    for name, values in params.items():
+        suffix = name.removeprefix("dimension")
+        if suffix != name and suffix.isdigit():
+            found.extend((int(suffix), value) for value in values)
+    too_many = len(found) > 3 or any(not 1 <= n <= 3 for n, _ in found)
+    return tuple(value for _, value in sorted(found)), too_many

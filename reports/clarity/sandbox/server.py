@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from reports.clarity.sandbox.aggregate import row_key
 from reports.clarity.sandbox.auth import make_token, project_of
 from reports.clarity.sandbox.blocks import Query, render_body
-from reports.clarity.sandbox.handler import API_PATH, Reply, SandboxHTTPServer
+from reports.clarity.sandbox.handler import API_PATH, Reply, SandboxHTTPServer, dimension_params
 from reports.clarity.sandbox.site import DEMO_PROFILE, SiteProfile
 
 FailKind = int | str
@@ -224,7 +224,7 @@ class ClaritySandbox:
         now = self.now()
         params = {k.lower(): v for k, v in parse_qs(query_string, keep_blank_values=True).items()}
         num_days = params["numofdays"][0] if "numofdays" in params else None
-        dimensions, too_many = _dimension_params(params)
+        dimensions, too_many = dimension_params(params)
         project = project_of(authorization)
         reply = self._decide(project, num_days, None if too_many else dimensions, now)
         record = CallRecord(project, num_days, dimensions, now, reply.status)
@@ -299,14 +299,3 @@ class ClaritySandbox:
             docs_spelling=self.docs_spelling,
         )
         return Reply(200, render_body(query), _JSON)
-
-
-def _dimension_params(params: dict[str, list[str]]) -> tuple[tuple[str, ...], bool]:
-    """Return the dimensionN values in order, and whether there are too many (or dimension4+)."""
-    found: list[tuple[int, str]] = []
-    for name, values in params.items():
-        suffix = name.removeprefix("dimension")
-        if suffix != name and suffix.isdigit():
-            found.extend((int(suffix), value) for value in values)
-    too_many = len(found) > 3 or any(not 1 <= n <= 3 for n, _ in found)
-    return tuple(value for _, value in sorted(found)), too_many
