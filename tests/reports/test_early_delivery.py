@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,7 +13,8 @@ import pytest
 from bot.cli.scheduling import snapshots_and_reports
 from reports.clarity.client import ClarityClient
 from reports.clarity.sandbox import ClaritySandbox
-from reports.delivery.dispatch import Dispatcher
+from reports.delivery.dispatch import BULK_FROM, Dispatcher
+from reports.delivery.early import EarlyDelivery
 from reports.delivery.subscriptions import NewSubscription, subscribe
 from reports.ingest.scheduler import Scheduler
 from reports.ingest.snapshot import Snapshotter
@@ -134,3 +136,25 @@ def test_a_project_that_took_nothing_is_not_announced(engine, world):
     again = datetime(2026, 3, 9, 0, 5, tzinfo=UTC)  # the same day: already stored
     scheduler.tick(again, on_project=heard.append)
     assert len(heard) == 2  # from the first tick only
+
+
+class Sends:
+    """A dispatcher's two faces as EarlyDelivery uses them: here, or drawing elsewhere."""
+
+    concurrency = 2
+
+    def __init__(self, where: str = "here") -> None:
+        self.where = where
+
+    def drawing_elsewhere(self) -> Sends:
+        return Sends("pool")
+
+    def send_for(self, source_ids, now):
+        return Counter({self.where: len(source_ids)})
+
+
+def test_from_the_20th_project_on_charts_are_drawn_in_the_pool():
+    early = EarlyDelivery(Sends(), NOW)  # type: ignore[arg-type]
+    for source_id in range(1, 26):
+        early([source_id])
+    assert early.finish() == Counter({"here": BULK_FROM - 1, "pool": 25 - BULK_FROM + 1})
