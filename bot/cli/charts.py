@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.numbers import ID, bounded_int
-from bot.cli.runtime import Runtime, parse_now
+from bot.cli.numbers import ID, bounded_int, parse_now
+from bot.cli.runtime import Runtime
 from reports.errors import UsageError
 from reports.history.catalogue import CATALOGUE, by_category, get_metric
 

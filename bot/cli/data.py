@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from bot.cli.numbers import ID, bounded_int
-from bot.cli.runtime import Runtime, parse_now
+from bot.cli.numbers import ID, bounded_int, parse_now
+from bot.cli.runtime import Runtime
 from reports.errors import UsageError
 from reports.timezones import local_date, parse_timezone
 from store.vocab import Outcome, Purpose

@@ -1,7 +1,7 @@
 """Bounded number types for argparse: a bad number is exit 2 with the usage, never a crash.
 
 `float("nan")`, `float("inf")` and a negative count all parse; none of them means anything
-as a threshold, a cooldown, an interval or a number of days.
+as a threshold, a cooldown, an interval or a number of days. `--now` is checked here too.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import Final
+from datetime import UTC, datetime
+from typing import Final, TextIO
+
+from reports.errors import UsageError
 
 MAX_ID: Final = 2**63 - 1  # the widest id a database column holds
 
@@ -47,3 +50,30 @@ def bounded_float(low: float, high: float) -> Callable[[str], float]:
 
 
 ID: Final = bounded_int(1, MAX_ID)
+
+
+NOW_RANGE: Final = (2000, 2199)
+
+
+def parse_now(
+    text: str | None, err: TextIO, clock: Callable[[], datetime] | None = None
+) -> datetime:
+    """Parse --now (default: the runtime's clock); an offset-less value is UTC, and we say so."""
+    if text is None:
+        return clock() if clock is not None else datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--now must be an ISO 8601 time such as 2026-03-10T00:05:00Z, not {text!r}."
+        ) from None
+    if value.tzinfo is None:
+        err.write(f"note: --now {text} has no UTC offset; taking it as UTC.\n")
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    # Dates near year 9999 overflow as soon as a day is added; no run is meant for them.
+    if not NOW_RANGE[0] <= value.year <= NOW_RANGE[1]:
+        raise UsageError(
+            f"--now must be between the years {NOW_RANGE[0]} and {NOW_RANGE[1]}, not {text!r}."
+        )
+    return value

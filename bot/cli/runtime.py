@@ -7,9 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final, TextIO
-
-from reports.errors import UsageError
+from typing import TYPE_CHECKING, Any, TextIO
 
 # Each collaborator's module is imported where it is built: `claritybot --help` and the
 # commands that need no database start without httpx, SQLAlchemy, Slack or matplotlib.
@@ -31,32 +29,6 @@ if TYPE_CHECKING:
     from reports.render.charts import ChartMaker
     from reports.settings import Settings
     from store.crypto import TokenCipher
-
-NOW_RANGE: Final = (2000, 2199)
-
-
-def parse_now(
-    text: str | None, err: TextIO, clock: Callable[[], datetime] | None = None
-) -> datetime:
-    """Parse --now (default: the runtime's clock); an offset-less value is UTC, and we say so."""
-    if text is None:
-        return clock() if clock is not None else datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--now must be an ISO 8601 time such as 2026-03-10T00:05:00Z, not {text!r}."
-        ) from None
-    if value.tzinfo is None:
-        err.write(f"note: --now {text} has no UTC offset; taking it as UTC.\n")
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    # Dates near year 9999 overflow as soon as a day is added; no run is meant for them.
-    if not NOW_RANGE[0] <= value.year <= NOW_RANGE[1]:
-        raise UsageError(
-            f"--now must be between the years {NOW_RANGE[0]} and {NOW_RANGE[1]}, not {text!r}."
-        )
-    return value
 
 
 @dataclass
@@ -217,7 +189,7 @@ class Runtime:
             clock=clock,
             renew_every=self.settings.lease.total_seconds() / 3 / speed,
             concurrency=self.settings.delivery_concurrency,
-            bulk_charts=lambda: self.pooled_charts,
+            bulk_charts=lambda: self.report_charts,
         )
 
     def alerts(self) -> AlertEvaluator:
@@ -257,12 +229,15 @@ class Runtime:
 
     @cached_property
     def pooled_charts(self) -> ChartMaker:
-        """Charts drawn in worker processes: for `serve`, so drawing never delays an ack; for a
-        tick with many reports due, so drawing uses another core."""
-        from reports.render.charts import ChartMaker
-        from reports.render.pool import RenderPool
+        """Charts drawn in two worker processes, for `serve`: drawing never delays an ack."""
+        return _pooled(2)
 
-        return ChartMaker(RenderPool())
+    @cached_property
+    def report_charts(self) -> ChartMaker:
+        """A tick's many reports drawn in one worker process (serve's two, when it has them):
+        the tick keeps one core busy, drawing takes another; a second process only competes
+        for them (1,000 projects on 2 cores: 68 s either way, ~95 MB less)."""
+        return self.__dict__.get("pooled_charts") or _pooled(1)
 
     def slack_services(self, *, pooled: bool = False) -> SlackServices:
         """What the Slack app's listeners need, from this runtime's clients (`pooled`: with
@@ -283,12 +258,21 @@ class Runtime:
 
     def close(self) -> None:
         """Release connections and stop render workers."""
-        charts = self.__dict__.get("pooled_charts")
-        if charts is not None:
-            charts.close()
+        for name in ("pooled_charts", "report_charts"):  # the same one twice: closed twice
+            charts = self.__dict__.get(name)
+            if charts is not None:
+                charts.close()
         for name in ("http", "openai"):
             client = self.__dict__.get(name)
             if client is not None:
                 client.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def _pooled(processes: int) -> ChartMaker:
+    """A ChartMaker drawing in `processes` worker processes (started on its first chart)."""
+    from reports.render.charts import ChartMaker
+    from reports.render.pool import RenderPool
+
+    return ChartMaker(RenderPool(processes))

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
-from bot.cli.numbers import bounded_float, bounded_int
+from bot.cli.numbers import bounded_float, bounded_int, parse_now
 from bot.cli.outage import Outage, describe
-from bot.cli.runtime import Runtime, parse_now
+from bot.cli.runtime import Runtime
 from reports.errors import UsageError
 from store.vocab import DeliveryStatus
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from bot.cli.runtime import Runtime
 from reports.errors import ConfigError
 from reports.settings import Settings
 from store.crypto import generate_key
+from tests.reports.test_render_pool import a_series, spawned_workers
 
 SECRETS = {
     "CLARITYBOT_SECRET_KEY": generate_key(),
@@ -69,3 +73,22 @@ def test_serve_draws_its_charts_in_worker_processes_and_close_stops_them(runtime
     assert services.dispatcher is not None and services.dispatcher.charts is services.charts
     assert runtime.slack_services().charts is runtime.charts  # the other commands: in-process
     runtime.close()  # never drew: nothing to stop, and no error
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_ticks_reports_draw_in_one_worker_process_and_serve_shares_its_two(runtime):
+    tick_charts = runtime.dispatcher().drawing_elsewhere().charts
+    assert tick_charts is runtime.report_charts
+    tick_charts.draw("line", a_series())
+    assert len(spawned_workers(os.getpid())) == 1  # the tick itself keeps the other core busy
+    runtime.close()
+
+    serving = Runtime(environ=runtime.environ)
+    try:
+        pooled = serving.pooled_charts  # serve builds its two first; reports then use them
+        assert serving.dispatcher().drawing_elsewhere().charts is pooled
+        pooled.draw("line", a_series())
+        assert len(spawned_workers(os.getpid())) == 2
+    finally:
+        serving.close()
+    assert spawned_workers(os.getpid()) == set()
