@@ -236,7 +236,7 @@ class Runtime:
     def report_charts(self) -> ChartMaker:
         """A tick's many reports drawn in one worker process (serve's two, when it has them):
         the tick keeps one core busy, drawing takes another; a second process only competes
-        for them (1,000 projects on 2 cores: 68 s either way, ~95 MB less)."""
+        for them (1,000 projects on 2 cores: 68 s either way, ~100 MB less)."""
         return self.__dict__.get("pooled_charts") or _pooled(1)
 
     def slack_services(self, *, pooled: bool = False) -> SlackServices:

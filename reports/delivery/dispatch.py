@@ -24,7 +24,7 @@ from reports.delivery.compose import Report, compose, report_needs
 from reports.delivery.email import Links
 from reports.delivery.failures import MISSING, give_up, tell
 from reports.delivery.missed import record_missed
-from reports.delivery.subscriptions import cadence_of, list_subscriptions
+from reports.delivery.subscriptions import cadence_of, count_subscriptions, list_subscriptions
 from reports.errors import DeliveryError
 from reports.history.load import load
 from reports.history.quality import DAYS as QUALITY_DAYS
@@ -111,6 +111,10 @@ class Dispatcher:
         outcomes.update((self.drawing_elsewhere() if many else self)._run(resumed, due, now))
         outcomes.pop("", None)
         return outcomes
+
+    def busy(self) -> bool:
+        """At least BULK_FROM active subscriptions: a tick may well send that many reports."""
+        return count_subscriptions(self.engine) >= BULK_FROM
 
     def drawing_elsewhere(self) -> Dispatcher:
         """This dispatcher drawing its charts with bulk_charts (when set), for many reports:

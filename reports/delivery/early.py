@@ -14,7 +14,7 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
-from reports.delivery.dispatch import BULK_FROM, Dispatcher
+from reports.delivery.dispatch import Dispatcher
 
 
 class EarlyDelivery:
@@ -27,15 +27,21 @@ class EarlyDelivery:
         )
         self._lock = threading.Lock()
         self._futures: list[Future[Counter[str]]] = []
+        self._chosen = False
 
     def __call__(self, source_ids: list[int]) -> None:
         """Queue the due reports of a project's sources (called from the scheduler's threads)."""
         with self._lock:
-            # From the BULK_FROM-th project on, a busy night: charts drawn in the render pool.
-            if len(self._futures) == BULK_FROM - 1:
-                self._dispatcher = self._dispatcher.drawing_elsewhere()
-            dispatcher = self._dispatcher
-            self._futures.append(self._pool.submit(dispatcher.send_for, source_ids, self._now))
+            if not self._chosen:  # decided once: where this tick's charts are drawn
+                self._chosen, dispatcher = True, self._dispatcher
+                # With many subscriptions a night sends many reports: charts then are drawn in
+                # the render pool from the first, and this process loads no charting at all.
+                self._dispatcher = (
+                    dispatcher.drawing_elsewhere() if dispatcher.busy() else dispatcher
+                )
+            self._futures.append(
+                self._pool.submit(self._dispatcher.send_for, source_ids, self._now)
+            )
 
     def finish(self) -> Counter[str]:
         """Wait for every queued send; return how they ended (a database error is raised)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from reports.delivery.cadence import Cadence, describe, next_due, parse_send_at
 from reports.errors import COMMAND, UsageError
@@ -175,6 +175,13 @@ def list_subscriptions(
         for sub in subs:
             session.expunge(sub)
         return subs
+
+
+def count_subscriptions(engine: Engine) -> int:
+    """How many subscriptions are active."""
+    with Session(engine) as session:
+        query = select(func.count()).select_from(Subscription)
+        return session.exec(query.where(col(Subscription.active).is_(True))).one()
 
 
 def get_subscription(

@@ -143,18 +143,34 @@ class Sends:
 
     concurrency = 2
 
-    def __init__(self, where: str = "here") -> None:
-        self.where = where
+    def __init__(self, subscriptions: int, where: str = "here") -> None:
+        self.subscriptions, self.where = subscriptions, where
+
+    def busy(self) -> bool:
+        return self.subscriptions >= BULK_FROM
 
     def drawing_elsewhere(self) -> Sends:
-        return Sends("pool")
+        return Sends(self.subscriptions, "pool")
 
     def send_for(self, source_ids, now):
         return Counter({self.where: len(source_ids)})
 
 
-def test_from_the_20th_project_on_charts_are_drawn_in_the_pool():
-    early = EarlyDelivery(Sends(), NOW)  # type: ignore[arg-type]
+@pytest.mark.parametrize(("subscriptions", "where"), [(BULK_FROM, "pool"), (BULK_FROM - 1, "here")])
+def test_with_many_subscriptions_every_chart_is_drawn_in_the_pool(subscriptions, where):
+    early = EarlyDelivery(Sends(subscriptions), NOW)  # type: ignore[arg-type]
     for source_id in range(1, 26):
         early([source_id])
-    assert early.finish() == Counter({"here": BULK_FROM - 1, "pool": 25 - BULK_FROM + 1})
+    assert early.finish() == Counter({where: 25})
+
+
+def test_busy_counts_the_active_subscriptions(engine, world):
+    _, _, ids = world  # two subscriptions
+    dispatcher = Dispatcher(engine=engine, senders={}, owner=OWNER, charts=ChartMaker())
+    assert not dispatcher.busy()
+    for _ in range(BULK_FROM - 2):
+        request = NewSubscription(
+            source_id=ids[0], metrics=["sessions"], kind="outbox", destination="more"
+        )
+        subscribe(engine, request, workspace_id=None, now=CREATED)
+    assert dispatcher.busy()
