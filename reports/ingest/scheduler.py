@@ -116,6 +116,7 @@ class Scheduler:
     def _run_sources(
         self, sources: list[tuple[Source, str]], now: datetime
     ) -> list[tuple[int, TickReport]]:
+        """Each source of a project in turn; one that breaks does not stop the others."""
         parts = []
         for source, tz_name in sources:
             part = TickReport(now)

@@ -107,7 +107,7 @@ def week_change(history: History, metric: Metric) -> Change:
 
 def month_change(history: History, metric: Metric) -> Change:
     """The month to the history's last day (from the same day of the month before) against
-    the month before it; months differ in length, as on Clarity's own monthly views."""
+    the month before it, whatever their lengths (31 days against 28, as calendar months)."""
     end = history.end
     start = month_before(end + timedelta(days=1))
     days = (end - start).days + 1
