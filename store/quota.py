@@ -183,20 +183,6 @@ def _next_slot_insert() -> ReturningInsert[Any]:
     )
 
 
-def finish(
-    engine: Engine,
-    reservation: Reservation,
-    *,
-    now: datetime,
-    outcome: str,
-    status_code: int | None = None,
-    error: str | None = None,
-) -> None:
-    """Record how a reserved call ended. The slot stays used whatever the outcome."""
-    with engine.begin() as conn:
-        close(conn, reservation, now=now, outcome=outcome, status_code=status_code, error=error)
-
-
 def close(
     conn: Connection,
     reservation: Reservation,
@@ -206,7 +192,8 @@ def close(
     status_code: int | None = None,
     error: str | None = None,
 ) -> None:
-    """`finish` inside the caller's transaction (with what the call brought back)."""
+    """Record how a reserved call ended, in the caller's transaction (with what it brought
+    back). The slot stays used whatever the outcome."""
     row = {"b_id": reservation.id, "b_finished_at": now, "b_outcome": outcome}
     conn.execute(_close_slot(), {**row, "b_status_code": status_code, "b_error": error})
 

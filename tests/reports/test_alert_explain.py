@@ -19,19 +19,11 @@ from reports.history.load import load
 from reports.render.charts import ChartMaker
 from store.models import AlertEvent, AlertRule, Source
 from tests.fakes.history import a_source, history
+from tests.reports.test_alerts import Recorder
 
 NOW = datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
 YESTERDAY = date(2026, 3, 19)
 WEEK = YESTERDAY - timedelta(days=7)  # the last day before the rule's 7-day window
-
-
-class Recorder:
-    def __init__(self):
-        self.reports = []
-
-    def deliver(self, report, sub, now, url):
-        self.reports.append(report)
-        return f"{sub.destination}:{len(self.reports)}00.0"
 
 
 def rule_on(engine, text, *, sid=None, fn=None, days=40, end=YESTERDAY, **kw):

@@ -57,9 +57,14 @@ def test_a_lower_configured_cap_is_honoured(engine):
     assert [r is not None for r in got] == [True, True, False, False]
 
 
+def _finish(engine, slot, **ended):
+    with engine.begin() as conn:
+        quota.close(conn, slot, **ended)
+
+
 def test_a_429_blocks_the_rest_of_the_utc_day(engine):
     first = _reserve(engine)
-    quota.finish(engine, first, now=NOW, outcome=quota.QUOTA_EXCEEDED, status_code=429)
+    _finish(engine, first, now=NOW, outcome=quota.QUOTA_EXCEEDED, status_code=429)
     assert _reserve(engine) is None
     assert _reserve(engine, purpose="manual") is None
     usage = quota.usage(engine, project_key="p1", now=NOW, policy=POLICY)
@@ -69,8 +74,8 @@ def test_a_429_blocks_the_rest_of_the_utc_day(engine):
 
 def test_usage_counts_in_flight_and_finished_calls(engine):
     a, b, _ = _reserve(engine), _reserve(engine), _reserve(engine)
-    quota.finish(engine, a, now=NOW, outcome="ok", status_code=200)
-    quota.finish(engine, b, now=NOW, outcome="server_error", status_code=500)
+    _finish(engine, a, now=NOW, outcome="ok", status_code=200)
+    _finish(engine, b, now=NOW, outcome="server_error", status_code=500)
     usage = quota.usage(engine, project_key="p1", now=NOW, policy=POLICY)
     assert (usage.used, usage.in_flight, usage.left, usage.left_for_automatic) == (2, 1, 7, 5)
     assert usage.resets_at == datetime(2026, 3, 11, tzinfo=UTC)
