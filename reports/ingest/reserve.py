@@ -45,9 +45,7 @@ class Budget:
     def allows_one(self) -> bool:
         """True when one more call leaves the scheduler every call it still needs."""
         after = self.usage.used + self.usage.in_flight + 1
-        return self.usage.left >= 1 and (
-            not self.needed or after + self.needed <= self.automatic_limit
-        )
+        return self.usage.left >= 1 and after <= self.manual_limit
 
     def local_reset(self, after: timedelta = timedelta(0)) -> str:
         """The UTC reset (plus `after`) in the workspace's time: `16:00 Tue 2 Dec in …`."""
